@@ -1,0 +1,56 @@
+namespace ModerationConsole.Ingest;
+
+// The public ingest contract (PRODUCT.md). Field names and meanings are a promise to producers:
+// change them only with a new API version.
+
+/// <summary>A generation that the producer's own filters flagged.</summary>
+public sealed class FlaggedGeneration
+{
+    public string? GenerationId { get; set; }
+    public string? UserId { get; set; }
+    public string? Prompt { get; set; }
+    public string? NegativePrompt { get; set; }
+    public string? Model { get; set; }
+    /// <summary>ISO-8601 date-time, kept as text so a malformed value is a field error, not a transport error.</summary>
+    public string? CreatedAt { get; set; }
+    /// <summary>Base64 of PNG, JPEG or WebP bytes.</summary>
+    public string? Image { get; set; }
+    public Dictionary<string, double>? Scores { get; set; }
+    public string? Jurisdiction { get; set; }
+    public string? UserTier { get; set; }
+    public bool? AgeVerified { get; set; }
+    public Dictionary<string, string>? Metadata { get; set; }
+}
+
+public static class ReceiptStatus
+{
+    public const string Accepted = "accepted";
+    public const string Duplicate = "duplicate";
+    public const string Rejected = "rejected";
+}
+
+public sealed record FieldError(string Field, string Message);
+
+public sealed record IngestReceipt(
+    string? GenerationId,
+    string Status,
+    long? ItemId,
+    string? Route,
+    IReadOnlyList<FieldError>? Errors)
+{
+    public static IngestReceipt Rejected(string? generationId, IReadOnlyList<FieldError> errors) =>
+        new(generationId, ReceiptStatus.Rejected, null, null, errors);
+}
+
+/// <summary>Sent to the producer (hub method <c>Decision</c>, and GET /api/v1/decisions) for every final decision.</summary>
+public sealed record DecisionNotice(
+    string GenerationId,
+    long ItemId,
+    string Decision,
+    IReadOnlyList<string> Categories,
+    string Reason,
+    bool Automated,
+    DateTimeOffset DecidedAt,
+    long Cursor);
+
+public sealed record DecisionPage(IReadOnlyList<DecisionNotice> Decisions, long Cursor);
