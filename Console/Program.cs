@@ -1,1 +1,47 @@
-return 0;
+using ModerationConsole.Accounts;
+using ModerationConsole.Cli;
+using ModerationConsole.Components;
+using ModerationConsole.Data;
+using ModerationConsole.Decisions;
+using ModerationConsole.Hosting;
+using ModerationConsole.Ingest;
+using ModerationConsole.Policy;
+using ModerationConsole.Producers;
+using ModerationConsole.Queue;
+using ModerationConsole.Review;
+
+namespace ModerationConsole;
+
+public static class Program
+{
+    /// <summary>One executable serves and administers: see <see cref="CommandLine"/> for the commands.</summary>
+    public static Task<int> Main(string[] args) => CommandLine.RunAsync(args);
+
+    /// <summary>The console, feature by feature. The builder's connection string is already resolved (see <see cref="ConsoleHost"/>).</summary>
+    public static WebApplication BuildWebApp(WebApplicationBuilder builder)
+    {
+        builder
+            .AddDatabase()
+            .AddAccounts()
+            .AddProducers()
+            .AddPolicy()
+            .AddIngest()
+            .AddDecisions()
+            .AddQueue()
+            .AddReview()
+            .AddUserInterface();
+
+        var app = builder.Build();
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapAccounts();
+        app.MapIngest();
+        app.MapReview();
+        app.MapUserInterface();
+        return app;
+    }
+}

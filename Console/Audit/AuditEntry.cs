@@ -1,0 +1,28 @@
+namespace ModerationConsole.Audit;
+
+public enum ActorKind { User, Producer, System }
+
+/// <summary>Who did something: a signed-in person, a producer's API key, or the console itself.</summary>
+public sealed record Actor(ActorKind Kind, string Id)
+{
+    public static readonly Actor Console = new(ActorKind.System, "console");
+    public static Actor User(long userId) => new(ActorKind.User, userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public static Actor Producer(long producerId) => new(ActorKind.Producer, producerId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string KindText => Kind.ToString().ToLowerInvariant();
+}
+
+/// <summary>The audit actions the console writes; auditors filter on these names, so they are stable.</summary>
+public static class AuditActions
+{
+    public const string ItemIngested = "item.ingested";
+    public const string ItemClaimed = "item.claimed";
+    public const string ItemReleased = "item.released";
+    public const string ItemEscalated = "item.escalated";
+    public const string ItemDecided = "item.decided";
+    public const string UserCreated = "user.created";
+    public const string UserLogin = "user.login";
+    public const string UserLoginFailed = "user.login_failed";
+    public const string ProducerCreated = "producer.created";
+    public const string ProducerKeyRotated = "producer.key_rotated";
+    public const string PolicyActivated = "policy.activated";
+}

@@ -1,0 +1,31 @@
+using System.Data;
+using Dapper;
+
+namespace ModerationConsole.Data;
+
+/// <summary>
+/// Npgsql reads timestamptz as a UTC DateTime; the console's types use DateTimeOffset. This handler bridges the two
+/// in both directions (and writes UTC, the only offset Npgsql accepts for timestamptz).
+/// </summary>
+public static class DapperSetup
+{
+    private static int configured;
+
+    public static void Configure()
+    {
+        if (Interlocked.Exchange(ref configured, 1) == 1) return;
+        SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
+    }
+
+    private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value) => parameter.Value = value.ToUniversalTime();
+
+        public override DateTimeOffset Parse(object value) => value switch
+        {
+            DateTimeOffset offset => offset,
+            DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+            _ => throw new DataException($"Cannot read {value.GetType().Name} as a DateTimeOffset."),
+        };
+    }
+}
