@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.SignalR;
+using ModerationConsole.Data;
+using ModerationConsole.Ingest;
+using Npgsql;
+
+namespace ModerationConsole.Decisions;
+
+/// <summary>
+/// Listens to PostgreSQL notifications on one dedicated connection and fans them out in this instance: decision ids
+/// become <c>Decision</c> pushes to the producer's connections here, queue changes refresh the live counts. Every
+/// console instance sharing the database hears every commit, so each serves its own connections.
+/// The push is live delivery; the guarantee is GET /api/v1/decisions, where a producer catches up from its cursor
+/// after any disconnect (ours or its own).
+/// </summary>
+public sealed class DatabaseListener(
+    Db db, DecisionFeed feed, QueueSignals queueSignals, IHubContext<IngestHub> hub, ILogger<DatabaseListener> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Lost the notification connection; reconnecting in {Delay}", delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync(ct);
+        var decisionIds = System.Threading.Channels.Channel.CreateUnbounded<long[]>();
+        connection.Notification += (_, e) =>
+        {
+            if (e.Channel == QueueSignals.Channel) queueSignals.Raise();
+            else if (e.Channel == DecisionWriter.Channel)
+                decisionIds.Writer.TryWrite(e.Payload.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray());
+        };
+        await using (var listen = new NpgsqlCommand($"listen {QueueSignals.Channel}; listen {DecisionWriter.Channel};", connection))
+            await listen.ExecuteNonQueryAsync(ct);
+        logger.LogInformation("Listening for queue and decision notifications");
+        // Anything may have changed while we were not listening.
+        queueSignals.Raise();
+
+        var pushing = PushDecisionsAsync(decisionIds.Reader, ct);
+        try
+        {
+            while (true) await connection.WaitAsync(ct);
+        }
+        finally
+        {
+            decisionIds.Writer.TryComplete();
+            await pushing;
+        }
+    }
+
+    // Pushing is done off the notification thread: it queries the database, which the listening connection cannot.
+    private async Task PushDecisionsAsync(System.Threading.Channels.ChannelReader<long[]> reader, CancellationToken ct)
+    {
+        await foreach (var ids in reader.ReadAllAsync(CancellationToken.None))
+        {
+            try
+            {
+                foreach (var (producerId, notice) in await feed.ByIdsAsync(ids, ct))
+                    await hub.Clients.Group(IngestHub.ProducerGroup(producerId)).SendAsync("Decision", notice, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Could not push {Count} decisions; producers will read them from the decisions feed", ids.Length);
+            }
+        }
+    }
+}

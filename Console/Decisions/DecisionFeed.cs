@@ -1,0 +1,41 @@
+using Dapper;
+using ModerationConsole.Data;
+using ModerationConsole.Ingest;
+
+namespace ModerationConsole.Decisions;
+
+/// <summary>Reads decisions as the notices producers receive: by id (to push them) and by cursor (to catch up).</summary>
+public sealed class DecisionFeed(Db db)
+{
+    public const int MaxPageSize = 1000;
+
+    private const string Select =
+        """
+        select d.id as Cursor, d.item_id as ItemId, d.producer_id as ProducerId, r.generation_id as GenerationId,
+               d.decision as Decision, d.categories as Categories, d.reason as Reason, d.automated as Automated,
+               d.decided_at as DecidedAt
+        from decisions d join review_items r on r.id = d.item_id
+        """;
+
+    public Task<IReadOnlyList<(long ProducerId, DecisionNotice Notice)>> ByIdsAsync(IReadOnlyList<long> ids, CancellationToken ct) =>
+        db.ReadAsync<IReadOnlyList<(long, DecisionNotice)>>(async connection =>
+            (await connection.QueryAsync<Row>(Select + " where d.id = any(@ids) order by d.id", new { ids = ids.ToArray() }))
+                .Select(r => (r.ProducerId, r.ToNotice())).ToList(), ct);
+
+    /// <summary>The producer's decisions after <paramref name="after"/>, in cursor order.</summary>
+    public Task<DecisionPage> PageAsync(long producerId, long after, int limit, CancellationToken ct) =>
+        db.ReadAsync(async connection =>
+        {
+            var rows = (await connection.QueryAsync<Row>(
+                Select + " where d.producer_id = @producerId and d.id > @after order by d.id limit @limit",
+                new { producerId, after, limit })).Select(r => r.ToNotice()).ToList();
+            return new DecisionPage(rows, rows.Count > 0 ? rows[^1].Cursor : after);
+        }, ct);
+
+    private sealed record Row(long Cursor, long ItemId, long ProducerId, string GenerationId, string Decision,
+        string[] Categories, string Reason, bool Automated, DateTime DecidedAt)
+    {
+        public DecisionNotice ToNotice() =>
+            new(GenerationId, ItemId, Decision, Categories, Reason, Automated, new DateTimeOffset(DateTime.SpecifyKind(DecidedAt, DateTimeKind.Utc)), Cursor);
+    }
+}

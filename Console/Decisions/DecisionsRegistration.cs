@@ -1,0 +1,13 @@
+namespace ModerationConsole.Decisions;
+
+public static class DecisionsRegistration
+{
+    public static WebApplicationBuilder AddDecisions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DecisionWriter>();
+        builder.Services.AddSingleton<DecisionFeed>();
+        builder.Services.AddSingleton<QueueSignals>();
+        builder.Services.AddHostedService<DatabaseListener>();
+        return builder;
+    }
+}

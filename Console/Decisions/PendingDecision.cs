@@ -1,0 +1,37 @@
+using ModerationConsole.Policy;
+
+namespace ModerationConsole.Decisions;
+
+public static class DecisionKinds
+{
+    public const string Approved = "approved";
+    public const string Blocked = "blocked";
+}
+
+/// <summary>A final decision about to be written: by automation (no <see cref="DecidedBy"/>) or by a person.</summary>
+public sealed record PendingDecision(
+    long ItemId,
+    long ProducerId,
+    string PlatformUserId,
+    string Decision,
+    IReadOnlyList<string> Categories,
+    string Reason,
+    string? Note,
+    long? DecidedBy)
+{
+    public bool Automated => DecidedBy is null;
+
+    public static PendingDecision Automatic(long itemId, long producerId, string platformUserId, RouteResult route, PolicyDocument policy) =>
+        route.Route == Routes.AutoBlocked
+            ? new(itemId, producerId, platformUserId, DecisionKinds.Blocked, route.Categories, StatementOfReasons(policy, route.Categories), null, null)
+            : new(itemId, producerId, platformUserId, DecisionKinds.Approved, [], ApprovedReason, null, null);
+
+    public const string ApprovedReason = "The image was reviewed and does not violate the platform's policy.";
+
+    /// <summary>The statement of reasons for a block: the policy's reason for each violated category, worst first.</summary>
+    public static string StatementOfReasons(PolicyDocument policy, IReadOnlyList<string> categories)
+    {
+        var reasons = categories.Select(c => policy.Find(c)?.Reason).OfType<string>().Distinct().ToList();
+        return reasons.Count > 0 ? string.Join(" ", reasons) : "The image was removed because it violates the platform's policy.";
+    }
+}

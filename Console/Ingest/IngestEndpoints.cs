@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using ModerationConsole.Accounts;
+using ModerationConsole.Decisions;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Ingest;
+
+/// <summary>HTTP for producers without SignalR: submit generations, and read decisions from a cursor.</summary>
+public static class IngestEndpoints
+{
+    public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1")
+            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
+            .DisableAntiforgery();
+
+        api.MapPost("/generations", SubmitAsync);
+        api.MapGet("/decisions", ReadDecisionsAsync);
+        return app;
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext http, IngestService ingest, IOptions<IngestOptions> options)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = options.Value.MaxMessageBytes;
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return BodyError($"is not valid JSON: {ex.Message}");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Results.Json(new { errors = new[] { new FieldError("body", $"must be at most {options.Value.MaxMessageBytes} bytes") } },
+                statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            try
+            {
+                if (root.ValueKind == JsonValueKind.Array)
+                    return Results.Ok(await ingest.SubmitAsync(http.User.ProducerId(), root.EnumerateArray().ToList(), http.RequestAborted));
+                if (root.ValueKind != JsonValueKind.Object)
+                    return BodyError("must be one generation object or an array of them");
+
+                var receipt = (await ingest.SubmitAsync(http.User.ProducerId(), [root], http.RequestAborted))[0];
+                return receipt.Status == ReceiptStatus.Rejected
+                    ? Results.UnprocessableEntity(receipt)
+                    : Results.Ok(receipt);
+            }
+            catch (IngestBatchException ex)
+            {
+                return Results.BadRequest(new { errors = new[] { new FieldError("body", ex.Message) } });
+            }
+        }
+    }
+
+    private static async Task<IResult> ReadDecisionsAsync(HttpContext http, DecisionFeed feed, string? after, string? limit)
+    {
+        var errors = new List<FieldError>();
+        long cursor = 0;
+        var size = 100;
+        if (after is not null && (!long.TryParse(after, out cursor) || cursor < 0))
+            errors.Add(new FieldError("after", "must be a cursor returned by this endpoint (a non-negative integer)"));
+        if (limit is not null && (!int.TryParse(limit, out size) || size is < 1 or > DecisionFeed.MaxPageSize))
+            errors.Add(new FieldError("limit", $"must be an integer from 1 to {DecisionFeed.MaxPageSize}"));
+        if (errors.Count > 0) return Results.BadRequest(new { errors });
+
+        return Results.Ok(await feed.PageAsync(http.User.ProducerId(), cursor, size, http.RequestAborted));
+    }
+
+    private static IResult BodyError(string message) =>
+        Results.BadRequest(new { errors = new[] { new FieldError("body", message) } });
+}

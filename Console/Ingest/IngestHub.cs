@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using ModerationConsole.Accounts;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Ingest;
+
+/// <summary>
+/// The public ingest hub (<c>/hubs/ingest</c>). Arguments arrive as raw JSON and are read field by field, so bad input
+/// becomes a rejected receipt naming the field, never a failed invocation or a closed connection.
+/// </summary>
+[Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
+public sealed class IngestHub(IngestService ingest) : Hub
+{
+    public const string Path = "/hubs/ingest";
+
+    public static string ProducerGroup(long producerId) => $"producer:{producerId}";
+
+    private long ProducerId => Context.User!.ProducerId();
+
+    public override async Task OnConnectedAsync()
+    {
+        // Decisions about this producer's items are pushed to all its live connections.
+        await Groups.AddToGroupAsync(Context.ConnectionId, ProducerGroup(ProducerId));
+        await base.OnConnectedAsync();
+    }
+
+    public async Task<IngestReceipt> Submit(JsonElement item) =>
+        (await ingest.SubmitAsync(ProducerId, [item], Context.ConnectionAborted))[0];
+
+    public async Task<IngestReceipt[]> SubmitBatch(JsonElement items)
+    {
+        if (items.ValueKind != JsonValueKind.Array)
+            throw new HubException("items: must be an array of generations");
+        try
+        {
+            return await ingest.SubmitAsync(ProducerId, items.EnumerateArray().ToList(), Context.ConnectionAborted);
+        }
+        catch (IngestBatchException ex)
+        {
+            // HubException's message reaches the client; the connection stays open.
+            throw new HubException(ex.Message);
+        }
+    }
+}

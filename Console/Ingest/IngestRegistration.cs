@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace ModerationConsole.Ingest;
+
+public static class IngestRegistration
+{
+    public static WebApplicationBuilder AddIngest(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IngestStore>();
+        builder.Services.AddSingleton<IngestService>();
+
+        var maxMessage = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>()?.MaxMessageBytes ?? new IngestOptions().MaxMessageBytes;
+        builder.Services.AddSignalR().AddHubOptions<IngestHub>(options =>
+        {
+            // Raised on purpose: SignalR's 32 KB default would refuse any real image (see IngestOptions.MaxMessageBytes).
+            options.MaximumReceiveMessageSize = maxMessage;
+            options.EnableDetailedErrors = false;
+        });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<IngestOptions>>().Value;
+        app.MapHub<IngestHub>(IngestHub.Path, hub =>
+        {
+            hub.ApplicationMaxBufferSize = options.MaxMessageBytes;
+            hub.TransportMaxBufferSize = options.MaxMessageBytes;
+        });
+        app.MapIngestApi();
+        return app;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using ModerationConsole.Ingest.Validation;
+using ModerationConsole.Policy;
+using Microsoft.Extensions.Options;
+
+namespace ModerationConsole.Ingest;
+
+/// <summary>
+/// Turns raw JSON items into receipts: read and validate each (CPU, outside any transaction), route the valid ones by
+/// the active policy, store them all in one transaction, and answer only after it committed. Rejected items store
+/// nothing and never affect their neighbours in the batch.
+/// </summary>
+public sealed class IngestService(IngestStore store, IOptions<IngestOptions> options)
+{
+    private readonly GenerationValidator validator = new(options.Value);
+
+    public int MaxBatchSize => options.Value.MaxBatchSize;
+
+    public async Task<IngestReceipt[]> SubmitAsync(long producerId, IReadOnlyList<JsonElement> items, CancellationToken ct)
+    {
+        if (items.Count > options.Value.MaxBatchSize)
+            throw new IngestBatchException($"items: a batch holds at most {options.Value.MaxBatchSize} items (got {items.Count})");
+
+        var receipts = new IngestReceipt?[items.Count];
+        var valid = new List<(int Index, ValidGeneration Generation)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (item, typeErrors) = GenerationJson.Read(items[i]);
+            if (item is null)
+            {
+                receipts[i] = IngestReceipt.Rejected(null, typeErrors);
+                continue;
+            }
+            var result = validator.Validate(item);
+            if (typeErrors.Count == 0 && result.Generation is { } generation)
+            {
+                valid.Add((i, generation));
+                continue;
+            }
+            // Report everything wrong with the item at once. A field of the wrong type was left unset, so the
+            // validator may also call it missing: its type error says more, and the field is named once.
+            var errors = typeErrors.Concat(result.Errors.Where(e => !typeErrors.Any(t => SameField(t.Field, e.Field)))).ToList();
+            receipts[i] = IngestReceipt.Rejected(GenerationJson.PeekGenerationId(items[i]), errors);
+        }
+
+        if (valid.Count > 0)
+        {
+            var stored = await store.StoreAsync(producerId, valid.Select(v => v.Generation).ToList(), ct);
+            for (var k = 0; k < valid.Count; k++) receipts[valid[k].Index] = stored[k];
+        }
+        return receipts.Select(r => r!).ToArray();
+    }
+
+    // "scores" (a wrong type for the whole map) covers "scores.sexual" and the like.
+    private static bool SameField(string typeErrorField, string field) =>
+        field == typeErrorField || field.StartsWith(typeErrorField + ".", StringComparison.Ordinal);
+}
+
+/// <summary>The batch as a whole is unusable (not an array, too large); no item in it was looked at.</summary>
+public sealed class IngestBatchException(string message) : Exception(message);

@@ -1,0 +1,3 @@
+namespace ModerationConsole.Ingest.Validation;
+
+internal sealed record DecodedImage(byte[] Bytes, ImageInfo Info);

@@ -1,0 +1,13 @@
+namespace ModerationConsole.Policy;
+
+public static class PolicyRegistration
+{
+    public static WebApplicationBuilder AddPolicy(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PolicyOptions>().Bind(builder.Configuration.GetSection(PolicyOptions.Section))
+            .Validate(o => o.ToDocument().Validate().Count == 0, "Policy: the configured categories are invalid (run 'migrate' to see why)")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PolicyStore>();
+        return builder;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ModerationConsole.Producers;
+
+/// <summary>
+/// Authenticates producers by API key: the X-Api-Key header, or the access_token query parameter where a client
+/// (a browser WebSocket, say) cannot set headers. The resulting principal carries the producer id and the Producer role.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ProducerStore producers)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string ProducerIdClaim = "producer_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? key = Request.Headers[ApiKeys.HeaderName];
+        if (string.IsNullOrEmpty(key)) key = Request.Query[ApiKeys.QueryName];
+        if (string.IsNullOrEmpty(key)) return AuthenticateResult.NoResult();
+        if (key.Length > 200 || !key.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal))
+            return AuthenticateResult.Fail("The API key is malformed.");
+
+        var producer = await producers.AuthenticateAsync(key, Context.RequestAborted);
+        if (producer is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, producer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ProducerIdClaim, producer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ClaimTypes.Name, producer.Name),
+                new Claim(ClaimTypes.Role, Accounts.Roles.Producer),
+            ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Response.WriteAsJsonAsync(new { error = "A valid API key is required in the X-Api-Key header." });
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Response.WriteAsJsonAsync(new { error = "This API key may not call this endpoint." });
+    }
+}
+
+public static class ProducerPrincipal
+{
+    public static long ProducerId(this ClaimsPrincipal principal) =>
+        long.Parse(principal.FindFirstValue(ApiKeyAuthenticationHandler.ProducerIdClaim)
+                   ?? throw new InvalidOperationException("The caller is not an authenticated producer."), System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,64 @@
+using Dapper;
+using ModerationConsole.Audit;
+using ModerationConsole.Data;
+
+namespace ModerationConsole.Producers;
+
+public sealed record Producer(long Id, string Name, string KeyPrefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>The new producer and its key, which exists only here: the database keeps its hash.</summary>
+public sealed record CreatedProducer(Producer Producer, string ApiKey);
+
+public sealed class ProducerStore(Db db)
+{
+    public Task<CreatedProducer> CreateAsync(string name, Actor actor, CancellationToken ct = default)
+    {
+        name = name.Trim();
+        if (name.Length is 0 or > 100)
+            throw new ArgumentException("name: must be 1 to 100 characters", nameof(name));
+
+        var key = ApiKeys.NewKey();
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            if (await connection.ExecuteScalarAsync<bool>("select exists (select 1 from producers where name = @name)", new { name }, transaction))
+                throw new ArgumentException($"name: a producer called '{name}' already exists", nameof(name));
+            var producer = await connection.QuerySingleAsync<Producer>(
+                """
+                insert into producers (name, key_hash, key_prefix) values (@name, @hash, @prefix)
+                returning id, name, key_prefix as keyprefix, created_at as createdat, revoked_at as revokedat
+                """,
+                new { name, hash = ApiKeys.Hash(key), prefix = ApiKeys.DisplayPrefix(key) }, transaction);
+            await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ProducerCreated,
+                details: new { producerId = producer.Id, producer.Name, producer.KeyPrefix });
+            return new CreatedProducer(producer, key);
+        }, ct);
+    }
+
+    /// <summary>Replaces the producer's key: the old one stops working at once. Returns the new key, shown once.</summary>
+    public Task<CreatedProducer?> RotateKeyAsync(string name, Actor actor, CancellationToken ct = default)
+    {
+        var key = ApiKeys.NewKey();
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            var producer = await connection.QuerySingleOrDefaultAsync<Producer>(
+                """
+                update producers set key_hash = @hash, key_prefix = @prefix where name = @name and revoked_at is null
+                returning id, name, key_prefix as keyprefix, created_at as createdat, revoked_at as revokedat
+                """,
+                new { name, hash = ApiKeys.Hash(key), prefix = ApiKeys.DisplayPrefix(key) }, transaction);
+            if (producer is null) return null;
+            await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ProducerKeyRotated,
+                details: new { producerId = producer.Id, producer.Name, producer.KeyPrefix });
+            return new CreatedProducer(producer, key);
+        }, ct);
+    }
+
+    /// <summary>The producer owning <paramref name="apiKey"/>, or null for an unknown or revoked key.</summary>
+    public Task<Producer?> AuthenticateAsync(string apiKey, CancellationToken ct = default) =>
+        db.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<Producer>(
+            """
+            select id, name, key_prefix as keyprefix, created_at as createdat, revoked_at as revokedat
+            from producers where key_hash = @hash and revoked_at is null
+            """,
+            new { hash = ApiKeys.Hash(apiKey) }), ct);
+}

@@ -1,0 +1,10 @@
+namespace ModerationConsole.Producers;
+
+public static class ProducersRegistration
+{
+    public static WebApplicationBuilder AddProducers(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ProducerStore>();
+        return builder;
+    }
+}
