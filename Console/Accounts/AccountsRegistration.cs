@@ -1,0 +1,103 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Accounts;
+
+public static class AccountsRegistration
+{
+    private const string LoginRateLimit = "login";
+
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<UserStore>();
+        builder.Services
+            .AddAuthentication(CookieScheme.Name)
+            .AddCookie(CookieScheme.Name, options =>
+            {
+                options.LoginPath = "/login";
+                options.AccessDeniedPath = "/denied";
+                options.ExpireTimeSpan = TimeSpan.FromHours(8);
+                options.SlidingExpiration = true;
+                options.Cookie.Name = "moderation.auth";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Strict;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // APIs and hubs answer 401/403; only pages redirect to the login form.
+                options.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
+                options.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Producer, policy => policy
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireRole(Roles.Producer))
+            .AddPersonPolicy(Policies.Review)
+            .AddPersonPolicy(Policies.Escalations)
+            .AddPersonPolicy(Policies.Admin)
+            .AddPersonPolicy(Policies.Audit);
+
+        // Slow down password guessing: a handful of attempts per address per minute.
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) }));
+        });
+        return builder;
+    }
+
+    private static AuthorizationBuilder AddPersonPolicy(this AuthorizationBuilder builder, string name) =>
+        builder.AddPolicy(name, policy => policy
+            .AddAuthenticationSchemes(CookieScheme.Name)
+            .RequireAuthenticatedUser()
+            .RequireRole(Policies.RolesOf[name]));
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/account/login", async ([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
+            HttpContext http, UserStore users) =>
+        {
+            var account = string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password)
+                ? null
+                : await users.SignInAsync(email, password, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
+            var target = SafeReturnUrl(returnUrl);
+            if (account is null)
+                return Results.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(target)}");
+
+            await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account));
+            return Results.LocalRedirect(target);
+        }).RequireRateLimiting(LoginRateLimit);
+
+        app.MapPost("/account/logout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(CookieScheme.Name);
+            return Results.LocalRedirect("/login");
+        }).RequireAuthorization(policy => policy.AddAuthenticationSchemes(CookieScheme.Name).RequireAuthenticatedUser());
+        return app;
+    }
+
+    /// <summary>Only paths on this site: an attacker's link must not turn the login form into an open redirect.</summary>
+    public static string SafeReturnUrl(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            ? returnUrl
+            : "/queue";
+
+    private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/review/images"))
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}

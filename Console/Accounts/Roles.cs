@@ -1,0 +1,36 @@
+namespace ModerationConsole.Accounts;
+
+public static class Roles
+{
+    public const string Moderator = "moderator";
+    public const string Senior = "senior";
+    public const string Admin = "admin";
+    public const string Auditor = "auditor";
+    /// <summary>A machine: the generation platform, authenticated by API key.</summary>
+    public const string Producer = "producer";
+
+    public static readonly IReadOnlyList<string> People = [Moderator, Senior, Admin, Auditor];
+}
+
+/// <summary>Named authorization policies; every page, hub and endpoint names one of these and the server enforces it.</summary>
+public static class Policies
+{
+    /// <summary>Works the standard queue.</summary>
+    public const string Review = "review";
+    /// <summary>Works the escalation queue.</summary>
+    public const string Escalations = "escalations";
+    public const string Admin = "admin";
+    public const string Audit = "audit";
+    public const string Producer = "producer";
+
+    public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
+    {
+        [Review] = [Roles.Moderator, Roles.Senior, Roles.Admin],
+        [Escalations] = [Roles.Senior, Roles.Admin],
+        [Admin] = [Roles.Admin],
+        [Audit] = [Roles.Auditor, Roles.Admin],
+    };
+
+    /// <summary>The policy a moderator needs to claim from <paramref name="queue"/>.</summary>
+    public static string ForQueue(string queue) => queue == Policy.Queues.Escalation ? Escalations : Review;
+}

@@ -1,0 +1,74 @@
+using Dapper;
+using Microsoft.AspNetCore.Identity;
+using ModerationConsole.Audit;
+using ModerationConsole.Data;
+
+namespace ModerationConsole.Accounts;
+
+public sealed record UserAccount(long Id, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt);
+
+public sealed class UserStore(Db db)
+{
+    // ASP.NET Core Identity's hasher: PBKDF2 with a per-password salt and a versioned format that can be upgraded.
+    private static readonly PasswordHasher<string> Hasher = new();
+    // Verifying against this when the email is unknown keeps the response time the same, so timing does not reveal accounts.
+    private static readonly string DummyHash = Hasher.HashPassword("", "not-a-real-password");
+
+    public const int MinPasswordLength = 12;
+
+    public static IReadOnlyList<string> ValidateNew(string email, string password, string role)
+    {
+        var errors = new List<string>();
+        if (email.Length is < 3 or > 254 || !email.Contains('@') || email.Any(char.IsWhiteSpace) || email.Any(char.IsControl))
+            errors.Add("email: must be an email address");
+        if (password.Length < MinPasswordLength) errors.Add($"password: must be at least {MinPasswordLength} characters");
+        if (password.Length > 1024) errors.Add("password: must be at most 1024 characters");
+        if (!Roles.People.Contains(role)) errors.Add($"role: must be one of {string.Join(", ", Roles.People)}");
+        return errors;
+    }
+
+    public Task<UserAccount> CreateAsync(string email, string password, string role, Actor actor, CancellationToken ct = default)
+    {
+        email = email.Trim();
+        var errors = ValidateNew(email, password, role);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+
+        var hash = Hasher.HashPassword(email, password);
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            if (await connection.ExecuteScalarAsync<bool>("select exists (select 1 from users where lower(email) = lower(@email))", new { email }, transaction))
+                throw new ArgumentException($"email: a user with the email '{email}' already exists");
+            var user = await connection.QuerySingleAsync<UserAccount>(
+                """
+                insert into users (email, password_hash, role) values (@email, @hash, @role)
+                returning id, email, role, created_at as createdat, disabled_at as disabledat
+                """, new { email, hash, role }, transaction);
+            await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.UserCreated,
+                details: new { userId = user.Id, user.Email, user.Role });
+            return user;
+        }, ct);
+    }
+
+    /// <summary>The account if the password matches an enabled user; null otherwise. Both outcomes are audited.</summary>
+    public Task<UserAccount?> SignInAsync(string email, string password, string? remoteAddress, CancellationToken ct = default) =>
+        db.InTransactionAsync(async (connection, transaction) =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt, string PasswordHash)>(
+                "select id, email, role, created_at, disabled_at, password_hash from users where lower(email) = lower(@email)",
+                new { email = email.Trim() }, transaction);
+
+            var verified = Hasher.VerifyHashedPassword(row.Email ?? "", row.PasswordHash ?? DummyHash, password) != PasswordVerificationResult.Failed;
+            if (row.PasswordHash is null || !verified || row.DisabledAt is not null)
+            {
+                await AuditLog.AppendAsync(connection, transaction, Actor.Console, AuditActions.UserLoginFailed,
+                    details: new { email = email.Length > 254 ? email[..254] : email, remoteAddress });
+                return null;
+            }
+
+            await AuditLog.AppendAsync(connection, transaction, Actor.User(row.Id), AuditActions.UserLogin, details: new { remoteAddress });
+            return new UserAccount(row.Id, row.Email ?? email, row.Role, row.CreatedAt, row.DisabledAt);
+        }, ct);
+
+    public Task<bool> IsEnabledAsync(long userId, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<bool>("select exists (select 1 from users where id = @userId and disabled_at is null)", new { userId }), ct);
+}

@@ -1,0 +1,25 @@
+using MudBlazor.Services;
+
+namespace ModerationConsole.Components;
+
+public static class UiRegistration
+{
+    public static WebApplicationBuilder AddUserInterface(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddMudServices();
+        builder.Services.AddAntiforgery();
+        // Static assets of packages (MudBlazor's CSS and JS) come from the build's manifest in every environment.
+        builder.WebHost.UseStaticWebAssets();
+        return builder;
+    }
+
+    public static WebApplication MapUserInterface(this WebApplication app)
+    {
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapGet("/", () => Results.Redirect("/queue"));
+        return app;
+    }
+}

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ModerationConsole.Queue;
+
+/// <summary>Section "Queue" of appsettings.json.</summary>
+public sealed class QueueOptions
+{
+    public const string Section = "Queue";
+
+    /// <summary>How long a claim lasts without renewal. The review screen renews it while open; a closed tab lets it lapse.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Age after which the oldest item of a queue is shown as late.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan Sla { get; set; } = TimeSpan.FromHours(1);
+}

@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+
+namespace ModerationConsole.Review;
+
+/// <summary>
+/// Splits a prompt into plain and risky segments so the review screen can mark risky terms. The result is rendered as
+/// text nodes, never as markup: a prompt containing HTML stays inert.
+/// </summary>
+public static partial class PromptHighlighter
+{
+    public sealed record Segment(string Text, bool Risky);
+
+    public static IReadOnlyList<Segment> Split(string prompt)
+    {
+        var segments = new List<Segment>();
+        var position = 0;
+        try
+        {
+            foreach (Match match in RiskyTerms().Matches(prompt))
+            {
+                if (match.Index > position) segments.Add(new Segment(prompt[position..match.Index], false));
+                segments.Add(new Segment(match.Value, true));
+                position = match.Index + match.Length;
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Highlighting is an aid; a pathological prompt is shown plain rather than holding up the screen.
+            return [new Segment(prompt, false)];
+        }
+        if (position < prompt.Length) segments.Add(new Segment(prompt[position..], false));
+        return segments;
+    }
+
+    // Terms that often mark a violating request in image prompts; a reading aid for humans, not a classifier.
+    [GeneratedRegex(
+        @"\b(nude|nudes|naked|undress\w*|topless|nsfw|explicit|lingerie|sexy|porn\w*|sex|sexual|erotic|" +
+        @"child|children|kid|kids|minor|minors|teen|teens|teenage\w*|underage|young girl|young boy|loli\w*|schoolgirl|" +
+        @"blood\w*|gore|gory|decapitat\w*|dismember\w*|corpse|kill\w*|murder\w*|behead\w*|torture\w*|" +
+        @"suicide|self[- ]harm|cutting|" +
+        @"nazi\w*|swastika|kkk|genocide|" +
+        @"celebrity|deepfake|real person|photo of)\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex RiskyTerms();
+}

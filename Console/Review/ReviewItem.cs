@@ -1,0 +1,31 @@
+namespace ModerationConsole.Review;
+
+public sealed record CategoryScore(string Category, string Label, double Score, bool Flagged);
+
+public sealed record PriorDecision(long ItemId, string Decision, IReadOnlyList<string> Categories, bool Automated, DateTimeOffset DecidedAt);
+
+/// <summary>Everything the review screen shows about one item. All text here is user-supplied and rendered as text only.</summary>
+public sealed record ReviewItem(
+    long Id,
+    string Queue,
+    string GenerationId,
+    string ProducerName,
+    string UserId,
+    string Prompt,
+    string? NegativePrompt,
+    string? Model,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ReceivedAt,
+    string Route,
+    IReadOnlyList<string> RouteCategories,
+    int Priority,
+    string? Jurisdiction,
+    string? UserTier,
+    bool? AgeVerified,
+    int ImageWidth,
+    int ImageHeight,
+    string ImageContentType,
+    IReadOnlyList<CategoryScore> Scores,
+    IReadOnlyDictionary<string, string> Metadata,
+    int UserStrikes,
+    IReadOnlyList<PriorDecision> UserHistory);

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Dapper;
+using ModerationConsole.Data;
+using ModerationConsole.Policy;
+
+namespace ModerationConsole.Review;
+
+public sealed class ReviewItemReader(Db db)
+{
+    public Task<ReviewItem?> ReadAsync(long itemId, CancellationToken ct = default) => db.ReadAsync(async connection =>
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(
+            """
+            select r.id, r.queue, r.generation_id as generationid, p.name as producername, r.producer_id as producerid, r.user_id as userid,
+                   r.prompt, r.negative_prompt as negativeprompt, r.model, r.created_at as createdat, r.received_at as receivedat,
+                   r.route, r.route_categories as routecategories, r.priority, r.jurisdiction, r.user_tier as usertier,
+                   r.age_verified as ageverified, r.metadata::text as metadata,
+                   i.width as imagewidth, i.height as imageheight, i.content_type as imagecontenttype,
+                   coalesce(u.strikes, 0) as strikes
+            from review_items r
+            join producers p on p.id = r.producer_id
+            join images i on i.sha256 = r.image_sha256
+            left join platform_users u on u.producer_id = r.producer_id and u.user_id = r.user_id
+            where r.id = @itemId
+            """, new { itemId });
+        if (row is null) return null;
+
+        var policy = await PolicyStore.LoadActiveAsync(connection, null);
+        var scores = (await connection.QueryAsync<(string Category, float Score)>(
+                "select category, score from item_scores where item_id = @itemId and source = 'upstream' order by score desc, category",
+                new { itemId }))
+            .Select(s =>
+            {
+                var rule = policy.Document.Find(s.Category);
+                return new CategoryScore(s.Category, rule?.Label ?? s.Category, s.Score, rule is not null && s.Score >= rule.ReviewAt);
+            })
+            .ToList();
+
+        var history = (await connection.QueryAsync<PriorDecision>(
+            """
+            select d.item_id as itemid, d.decision, d.categories, d.automated, d.decided_at as decidedat
+            from decisions d join review_items r on r.id = d.item_id
+            where r.producer_id = @producerId and r.user_id = @userId and r.id <> @itemId
+            order by d.id desc limit 10
+            """, new { row.ProducerId, row.UserId, itemId })).ToList();
+
+        var metadata = row.Metadata is null
+            ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(row.Metadata) ?? [];
+
+        return new ReviewItem(row.Id, row.Queue ?? "", row.GenerationId, row.ProducerName, row.UserId, row.Prompt, row.NegativePrompt,
+            row.Model, row.CreatedAt, row.ReceivedAt, row.Route, row.RouteCategories, row.Priority, row.Jurisdiction, row.UserTier,
+            row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history);
+    }, ct);
+
+    private sealed record Row(long Id, string? Queue, string GenerationId, string ProducerName, long ProducerId, string UserId,
+        string Prompt, string? NegativePrompt, string? Model, DateTimeOffset CreatedAt, DateTimeOffset ReceivedAt, string Route,
+        string[] RouteCategories, int Priority, string? Jurisdiction, string? UserTier, bool? AgeVerified, string? Metadata,
+        int ImageWidth, int ImageHeight, string ImageContentType, int Strikes);
+}

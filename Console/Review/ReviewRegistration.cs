@@ -1,0 +1,13 @@
+namespace ModerationConsole.Review;
+
+public static class ReviewRegistration
+{
+    public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ReviewActions>();
+        builder.Services.AddSingleton<ReviewItemReader>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapReview(this IEndpointRouteBuilder app) => app.MapReviewImages();
+}

@@ -1,0 +1,17 @@
+// Keyboard shortcuts of the review screen. Keys typed into a field (the note) are left alone.
+window.reviewKeys = {
+    attach(dotnet) {
+        const handler = (e) => {
+            if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+            const target = e.target;
+            if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable)) return;
+            const key = e.key.toLowerCase();
+            if (['a', 'b', 'e', 'r'].includes(key) || /^[1-9]$/.test(key)) {
+                e.preventDefault();
+                dotnet.invokeMethodAsync('OnShortcut', key);
+            }
+        };
+        document.addEventListener('keydown', handler);
+        return { dispose: () => document.removeEventListener('keydown', handler) };
+    }
+};
