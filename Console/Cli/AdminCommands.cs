@@ -1,0 +1,66 @@
+using ModerationConsole.Accounts;
+using ModerationConsole.Audit;
+using ModerationConsole.Hosting;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Cli;
+
+public static class AdminCommands
+{
+    public static async Task<int> MigrateAsync(CliArguments arguments)
+    {
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        // AdminHost already brought the schema up to date; run again to report that nothing is pending.
+        var applied = await host.Services.GetRequiredService<DatabaseStartup>().RunAsync(CancellationToken.None);
+        System.Console.WriteLine(applied.Count == 0 ? "The database is up to date." : $"Applied: {string.Join(", ", applied)}");
+        return 0;
+    }
+
+    public static async Task<int> UserAsync(CliArguments arguments)
+    {
+        if (arguments.TakeWord() != "add") throw new UsageException("expected 'user add EMAIL --role ROLE'");
+        var email = arguments.TakeWord() ?? throw new UsageException("user add needs an EMAIL");
+        var role = arguments.TakeOption("--role") ?? throw new UsageException("user add needs --role ROLE");
+        var password = ReadPassword();
+        var problems = UserStore.ValidateNew(email, password, role);
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
+
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        var user = await host.Services.GetRequiredService<UserStore>().CreateAsync(email, password, role, Actor.Console);
+        System.Console.WriteLine($"Created user {user.Email} (id {user.Id}) with role {user.Role}.");
+        return 0;
+    }
+
+    public static async Task<int> ProducerAsync(CliArguments arguments)
+    {
+        if (arguments.TakeWord() != "add") throw new UsageException("expected 'producer add NAME'");
+        var name = arguments.TakeWord() ?? throw new UsageException("producer add needs a NAME");
+
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        var created = await host.Services.GetRequiredService<ProducerStore>().CreateAsync(name, Actor.Console);
+        System.Console.WriteLine($"Created producer '{created.Producer.Name}' (id {created.Producer.Id}).");
+        System.Console.WriteLine("Its API key follows. It is shown only this once; the console stores only its hash.");
+        // Alone on the last line, so scripts can capture it with `tail -n 1`.
+        System.Console.WriteLine(created.ApiKey);
+        return 0;
+    }
+
+    /// <summary>The password from standard input: one line when piped, typed without echo at a terminal.</summary>
+    private static string ReadPassword()
+    {
+        if (System.Console.IsInputRedirected)
+            return System.Console.In.ReadLine() ?? throw new UsageException("no password on standard input");
+
+        System.Console.Error.Write("Password: ");
+        var password = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = System.Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter) break;
+            if (key.Key == ConsoleKey.Backspace) { if (password.Length > 0) password.Length--; }
+            else if (!char.IsControl(key.KeyChar)) password.Append(key.KeyChar);
+        }
+        System.Console.Error.WriteLine();
+        return password.ToString();
+    }
+}

@@ -1,0 +1,58 @@
+namespace ModerationConsole.Cli;
+
+/// <summary>The commands of the executable (PRODUCT.md, "Command line"). Exit codes: 0 done, 1 failed, 2 wrong usage.</summary>
+public static class CommandLine
+{
+    public const string Usage =
+        """
+        Usage: ModerationConsole [command] [options]
+
+          serve [--demo] [--urls URL]       run the console (the default command); --demo adds demo accounts and
+                                            streams simulated traffic through the public ingest hub
+          migrate                           apply pending database migrations and install the default policy
+          user add EMAIL --role ROLE        create a person; the password is read from standard input
+                                            (roles: moderator, senior, admin, auditor)
+          producer add NAME                 create a producer and print its API key, once, on the last line
+          simulate --url URL --key KEY      stream demo generations to a console's ingest hub
+                   [--rate N] [--count N] [--batch N]
+
+        Every command reads appsettings.json at the repository root. Without ConnectionStrings:Moderation
+        (environment ConnectionStrings__Moderation) it uses the embedded PostgreSQL cluster under .data/.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is ["--help"] or ["-h"]) return PrintUsage(System.Console.Out, 0);
+        var arguments = new CliArguments(args);
+        try
+        {
+            var command = args.Length > 0 && !args[0].StartsWith('-') ? arguments.TakeWord() : "serve";
+            return command switch
+            {
+                "serve" => await ServeCommand.RunAsync(arguments),
+                "migrate" => await AdminCommands.MigrateAsync(arguments),
+                "user" => await AdminCommands.UserAsync(arguments),
+                "producer" => await AdminCommands.ProducerAsync(arguments),
+                "simulate" => await SimulateCommand.RunAsync(arguments),
+                "help" => PrintUsage(System.Console.Out, 0),
+                _ => throw new UsageException($"unknown command '{command}'"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            await System.Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return PrintUsage(System.Console.Error, 2);
+        }
+        catch (ArgumentException ex)
+        {
+            await System.Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static int PrintUsage(TextWriter writer, int exitCode)
+    {
+        writer.WriteLine(Usage);
+        return exitCode;
+    }
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using ModerationConsole.Ingest;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Simulate;
+
+/// <summary>
+/// A producer as a generation platform would write one against the public contract: SignalR with the API key header,
+/// batches at a steady rate, an unacknowledged batch re-sent with the same generation ids after a reconnect (safe,
+/// because ingest is idempotent), and decisions read from the push and, after a gap, from the HTTP cursor.
+/// </summary>
+public sealed class SimulatedProducer
+{
+    static readonly TimeSpan StartGivesUpAfter = TimeSpan.FromSeconds(60);
+    static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(15);
+    static readonly TimeSpan AutomaticDecisionsWait = TimeSpan.FromSeconds(10);
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<SimulationSummary> RunAsync(SimulationOptions options, Action<string> log, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ItemsPerSecond, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        var baseUri = new Uri(options.Url.EndsWith('/') ? options.Url : options.Url + "/", UriKind.Absolute);
+        using var http = new HttpClient { BaseAddress = baseUri };
+        http.DefaultRequestHeaders.Add(ApiKeys.HeaderName, options.ApiKey);
+
+        var tally = new Tally();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseUri, IngestHub.Path.TrimStart('/')), o => o.Headers[ApiKeys.HeaderName] = options.ApiKey)
+            .WithAutomaticReconnect(new RetryForever())
+            .Build();
+        connection.On<DecisionNotice>("Decision", tally.Received);
+        connection.Reconnecting += error =>
+        {
+            log($"connection lost ({error?.Message ?? "closed"}); reconnecting");
+            return Task.CompletedTask;
+        };
+        // Pushes sent while we were away are gone; the cursor is the guarantee.
+        connection.Reconnected += _ => CatchUpAsync(http, tally, log, ct);
+
+        await StartAsync(connection, log, ct);
+        log($"connected to {baseUri}; sending {(options.Count == 0 ? "until stopped" : options.Count.ToString(CultureInfo.InvariantCulture) + " generations")} " +
+            $"at {options.ItemsPerSecond.ToString(CultureInfo.InvariantCulture)}/s in batches of {options.BatchSize}");
+
+        var generator = new DemoGenerations(options.Seed, $"sim-{Guid.NewGuid():N}"[..16]);
+        var clock = Stopwatch.StartNew();
+        var nextProgress = ProgressEvery;
+        while (!ct.IsCancellationRequested && (options.Count == 0 || tally.Submitted < options.Count))
+        {
+            var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - tally.Submitted));
+            var batch = Enumerable.Range(0, size).Select(_ => generator.Next()).ToArray();
+            tally.Add(await SubmitUntilAcknowledgedAsync(connection, batch, log, ct), log);
+
+            // Item n is due n / rate seconds after the start: the rate holds however long each call took.
+            var wait = TimeSpan.FromSeconds(tally.Submitted / options.ItemsPerSecond) - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+            if (clock.Elapsed >= nextProgress)
+            {
+                log(tally.Summary(clock.Elapsed).ToString());
+                nextProgress = clock.Elapsed + ProgressEvery;
+            }
+        }
+
+        await tally.WaitForAutomaticDecisionsAsync(AutomaticDecisionsWait, ct);
+        return tally.Summary(clock.Elapsed);
+    }
+
+    static async Task StartAsync(HubConnection connection, Action<string> log, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await connection.StartAsync(ct);
+                return;
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new InvalidOperationException("The console refused the API key (401): check the key, or create one with `producer add NAME`.", ex);
+            }
+            catch (HttpRequestException ex) when (clock.Elapsed < StartGivesUpAfter)
+            {
+                log($"cannot reach the console yet ({ex.Message}); retrying");
+                await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the batch until the console answers. A lost connection may have lost the answer, not the write: the same
+    /// generation ids are sent again and come back as duplicates if the first attempt committed.
+    /// </summary>
+    static async Task<IngestReceipt[]> SubmitUntilAcknowledgedAsync(
+        HubConnection connection, FlaggedGeneration[] batch, Action<string> log, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return await connection.InvokeAsync<IngestReceipt[]>("SubmitBatch", batch, ct);
+            }
+            catch (HubException)
+            {
+                throw; // the console refused the batch as a whole: sending it again would not help
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or InvalidOperationException or TaskCanceledException)
+            {
+                log($"batch not acknowledged ({ex.Message}); sending it again once reconnected");
+                await WaitUntilConnectedAsync(connection, ct);
+            }
+        }
+    }
+
+    static async Task WaitUntilConnectedAsync(HubConnection connection, CancellationToken ct)
+    {
+        while (connection.State != HubConnectionState.Connected)
+        {
+            if (connection.State == HubConnectionState.Disconnected)
+            {
+                try { await connection.StartAsync(ct); }
+                catch (HttpRequestException) { }
+                catch (InvalidOperationException) { } // started meanwhile by automatic reconnection
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+    }
+
+    static async Task CatchUpAsync(HttpClient http, Tally tally, Action<string> log, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                var page = await http.GetFromJsonAsync<DecisionPage>(
+                    $"api/v1/decisions?after={tally.Cursor.ToString(CultureInfo.InvariantCulture)}&limit=500", Json, ct);
+                if (page is null || page.Decisions.Count == 0) return;
+                foreach (var notice in page.Decisions) tally.Received(notice);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException)
+        {
+            log($"could not catch up on decisions ({ex.Message}); the next reconnect tries again");
+        }
+    }
+
+    /// <summary>Counts shared between the send loop and the push handler.</summary>
+    sealed class Tally
+    {
+        readonly Lock _gate = new();
+        readonly Dictionary<string, long> _routes = new(StringComparer.Ordinal);
+        long _accepted, _duplicates, _rejected, _decisions, _automaticAccepted;
+        bool _rejectionLogged;
+
+        public long Submitted { get; private set; }
+
+        /// <summary>The highest decision cursor seen: decisions arrive in cursor order, so anything at or below it is a repeat.</summary>
+        public long Cursor { get; private set; }
+
+        public void Add(IReadOnlyList<IngestReceipt> receipts, Action<string> log)
+        {
+            lock (_gate)
+            {
+                Submitted += receipts.Count;
+                foreach (var receipt in receipts)
+                {
+                    switch (receipt.Status)
+                    {
+                        case ReceiptStatus.Accepted: _accepted++; break;
+                        case ReceiptStatus.Duplicate: _duplicates++; break;
+                        default: _rejected++; break;
+                    }
+                    if (receipt.Route is { } route && receipt.Status == ReceiptStatus.Accepted)
+                    {
+                        _routes[route] = _routes.GetValueOrDefault(route) + 1;
+                        if (SimulationSummary.IsAutomatic(route)) _automaticAccepted++;
+                    }
+                    if (receipt.Status == ReceiptStatus.Rejected && !_rejectionLogged)
+                    {
+                        _rejectionLogged = true;
+                        log($"rejected {receipt.GenerationId}: {string.Join("; ", (receipt.Errors ?? []).Select(e => $"{e.Field}: {e.Message}"))}");
+                    }
+                }
+            }
+        }
+
+        public void Received(DecisionNotice notice)
+        {
+            lock (_gate)
+            {
+                if (notice.Cursor <= Cursor) return;
+                Cursor = notice.Cursor;
+                _decisions++;
+            }
+        }
+
+        /// <summary>Automatic decisions are pushed right after the write; a short wait lets a finite run report them.</summary>
+        public async Task WaitForAutomaticDecisionsAsync(TimeSpan limit, CancellationToken ct)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < limit && !ct.IsCancellationRequested)
+            {
+                lock (_gate)
+                {
+                    if (_decisions >= _automaticAccepted) return;
+                }
+                await Task.Delay(100, CancellationToken.None);
+            }
+        }
+
+        public SimulationSummary Summary(TimeSpan elapsed)
+        {
+            lock (_gate)
+                return new SimulationSummary(Submitted, _accepted, _duplicates, _rejected,
+                    new Dictionary<string, long>(_routes, StringComparer.Ordinal), _decisions, elapsed);
+        }
+    }
+
+    /// <summary>A producer never gives up on its console: back off up to ten seconds between attempts, forever.</summary>
+    sealed class RetryForever : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+            TimeSpan.FromSeconds(Math.Min(10, Math.Pow(2, Math.Min(retryContext.PreviousRetryCount, 4)) / 2));
+    }
+}
