@@ -1,0 +1,56 @@
+using Microsoft.Playwright;
+
+namespace ModerationConsole.Tests.Browser;
+
+/// <summary>
+/// Debian's Chromium, headless, driven by Playwright for .NET. Playwright's own browser download does not work here,
+/// so the executable path is set; the flags keep Chromium from calling out to the network at start.
+/// </summary>
+public sealed class BrowserSession : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private readonly IPlaywright playwright;
+    private readonly IBrowser browser;
+
+    private BrowserSession(IPlaywright playwright, IBrowser browser, IPage page)
+    {
+        this.playwright = playwright;
+        this.browser = browser;
+        Page = page;
+    }
+
+    public IPage Page { get; }
+
+    public static async Task<BrowserSession> StartAsync(Uri baseAddress)
+    {
+        if (!File.Exists(ChromiumPath))
+            throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium package (./test.sh does).");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString() });
+        context.SetDefaultTimeout(20_000);
+        return new BrowserSession(playwright, browser, await context.NewPageAsync());
+    }
+
+    public async Task SignInAsync(string email, string password)
+    {
+        await Page.GotoAsync("/login");
+        await Page.FillAsync("#email", email);
+        await Page.FillAsync("#password", password);
+        await Page.ClickAsync("button[type=submit]");
+        await Page.WaitForURLAsync("**/queue");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.Playwright;
+using ModerationConsole.Ingest;
+using ModerationConsole.Tests.Infrastructure;
+
+namespace ModerationConsole.Tests.Browser;
+
+/// <summary>The whole path in a real browser: ingest over the hub, live queue counts, a keyboard decision, the notice back.</summary>
+public sealed class ModeratorFlowTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task A_moderator_signs_in_opens_the_next_item_blocks_it_from_the_keyboard_and_the_producer_receives_the_decision()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
+        Assert.Equal(0, (await ConsoleProcess.RunAsync(db, TestData.Password, "user", "add", "mod@example.test", "--role", "moderator")).ExitCode);
+        await using var console = await ConsoleProcess.ServeAsync(db);
+        await using var producer = await ProducerClient.ConnectAsync(console.BaseAddress, key);
+        await using var browser = await BrowserSession.StartAsync(console.BaseAddress);
+        var page = browser.Page;
+
+        FlaggedGeneration first = GenerationBuilder.Queued().WithPrompt("photo of a celebrity undressed");
+        await producer.SubmitAsync(first);
+        await browser.SignInAsync("mod@example.test", TestData.Password);
+        await Assertions.Expect(page.GetByTestId("queue-standard-waiting")).ToHaveTextAsync("1");
+
+        // The count moves while the page is open: no reload.
+        await producer.SubmitAsync(GenerationBuilder.Queued().Build());
+        await Assertions.Expect(page.GetByTestId("queue-standard-waiting")).ToHaveTextAsync("2");
+
+        await page.GetByTestId("next-standard").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("photo of a celebrity undressed");
+        await Assertions.Expect(page.GetByTestId("review-image")).ToHaveAttributeAsync("data-revealed", "false");
+        await Assertions.Expect(page.GetByTestId("category-sexual")).ToHaveAttributeAsync("data-selected", "true");
+
+        await page.Keyboard.PressAsync("b");
+
+        var notice = await producer.NextDecisionAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(first.GenerationId, notice.GenerationId);
+        Assert.Equal("blocked", notice.Decision);
+        Assert.Equal(["sexual"], notice.Categories);
+        Assert.False(notice.Automated);
+        // The screen moved straight on to the next item.
+        await Assertions.Expect(page.GetByTestId("prompt")).Not.ToContainTextAsync("celebrity undressed");
+        await Assertions.Expect(page.GetByTestId("decided-count")).ToContainTextAsync("1 decided");
+    }
+
+    [Fact]
+    public async Task Signing_in_with_a_wrong_password_shows_an_error_and_pages_stay_closed()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        await ConsoleProcess.RunAsync(db, TestData.Password, "user", "add", "mod@example.test", "--role", "moderator");
+        await using var console = await ConsoleProcess.ServeAsync(db);
+        await using var browser = await BrowserSession.StartAsync(console.BaseAddress);
+        var page = browser.Page;
+
+        await page.GotoAsync("/queue");
+        await page.WaitForURLAsync("**/login?**");
+        await page.FillAsync("#email", "mod@example.test");
+        await page.FillAsync("#password", "not the password");
+        await page.ClickAsync("button[type=submit]");
+
+        await Assertions.Expect(page.GetByTestId("login-error")).ToBeVisibleAsync();
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ModerationConsole.Data;
+using ModerationConsole.Policy;
+using ModerationConsole.Tests.Infrastructure;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
+
+namespace ModerationConsole.Tests.Infrastructure;
+
+/// <summary>
+/// One real PostgreSQL cluster per test run, started from the machine's binaries in a temporary folder. The schema is
+/// migrated once into a template database; each test gets its own database cloned from it, so tests start clean,
+/// run in parallel, and never see each other's rows.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private const string TemplateName = "moderation_template";
+    private readonly DirectoryInfo dataDirectory = Directory.CreateTempSubdirectory("mc-tests-");
+    private EmbeddedPostgres? server;
+    private int databaseCounter;
+
+    public EmbeddedPostgres Server => server ?? throw new InvalidOperationException("PostgreSQL has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        DapperSetup.Configure();
+        server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+        {
+            DataDirectory = dataDirectory.FullName,
+            Port = 0,
+            Database = "postgres",
+            StopOnDispose = true,
+        }, NullLogger.Instance, CancellationToken.None);
+
+        await ExecuteAsync(Server.ConnectionStringFor("postgres"), $"create database {TemplateName}");
+        var template = NoPooling(Server.ConnectionStringFor(TemplateName));
+        await Migrator.MigrateAsync(template, NullLogger.Instance);
+        await using (var dataSource = NpgsqlDataSource.Create(template))
+            await new PolicyStore(new Db(dataSource, NullLogger<Db>.Instance)).EnsureInstalledAsync(new PolicyOptions().ToDocument());
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>A new, empty, migrated database with the default policy; returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"test_{Environment.ProcessId}_{Interlocked.Increment(ref databaseCounter)}";
+        await ExecuteAsync(Server.ConnectionStringFor("postgres"), $"create database {name} template {TemplateName}");
+        return Server.ConnectionStringFor(name);
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(NoPooling(connectionString));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    // Cloning a template needs it to have no open sessions, so nothing may keep pooled connections to it.
+    private static string NoPooling(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (server is not null) await server.DisposeAsync();
+        try { dataDirectory.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

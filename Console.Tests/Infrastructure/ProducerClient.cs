@@ -1,0 +1,49 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using ModerationConsole.Ingest;
+using ModerationConsole.Producers;
+
+namespace ModerationConsole.Tests.Infrastructure;
+
+/// <summary>A producer as a platform would write one: a real SignalR client over loopback, with its API key in a header.</summary>
+public sealed class ProducerClient : IAsyncDisposable
+{
+    private readonly HubConnection connection;
+    private readonly Channel<DecisionNotice> decisions = Channel.CreateUnbounded<DecisionNotice>();
+
+    private ProducerClient(HubConnection connection)
+    {
+        this.connection = connection;
+        connection.On<DecisionNotice>("Decision", notice => decisions.Writer.TryWrite(notice));
+    }
+
+    public HubConnectionState State => connection.State;
+
+    public static async Task<ProducerClient> ConnectAsync(Uri baseAddress, string apiKey)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, IngestHub.Path), options => options.Headers[ApiKeys.HeaderName] = apiKey)
+            .Build();
+        var client = new ProducerClient(connection);
+        await connection.StartAsync();
+        return client;
+    }
+
+    public Task<IngestReceipt> SubmitAsync(object item) => connection.InvokeAsync<IngestReceipt>("Submit", item);
+
+    public Task<IngestReceipt[]> SubmitBatchAsync(IEnumerable<object> items) =>
+        connection.InvokeAsync<IngestReceipt[]>("SubmitBatch", items.ToArray());
+
+    /// <summary>Invokes with an argument of any shape, for the bad-input cases.</summary>
+    public Task<T> InvokeRawAsync<T>(string method, object? argument) => connection.InvokeAsync<T>(method, argument);
+
+    public async Task<DecisionNotice> NextDecisionAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        return await decisions.Reader.ReadAsync(cts.Token);
+    }
+
+    public bool TryTakeDecision(out DecisionNotice? notice) => decisions.Reader.TryRead(out notice);
+
+    public ValueTask DisposeAsync() => connection.DisposeAsync();
+}

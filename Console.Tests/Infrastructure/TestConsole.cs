@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ModerationConsole.Data;
+using ModerationConsole.Hosting;
+using Npgsql;
+
+namespace ModerationConsole.Tests.Infrastructure;
+
+/// <summary>
+/// The real console (Kestrel, SignalR, PostgreSQL) started in-process on a free loopback port with its own database.
+/// Clients talk to it over TCP exactly as producers and browsers do.
+/// </summary>
+public sealed class TestConsole : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private TestConsole(WebApplication app, string connectionString, Uri baseAddress)
+    {
+        this.app = app;
+        ConnectionString = connectionString;
+        BaseAddress = baseAddress;
+    }
+
+    public string ConnectionString { get; }
+    public Uri BaseAddress { get; }
+    public IServiceProvider Services => app.Services;
+    public T Service<T>() where T : notnull => app.Services.GetRequiredService<T>();
+
+    public static async Task<TestConsole> StartAsync(PostgresFixture postgres, params string[] settings)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var builder = ConsoleHost.CreateBuilder(
+        [
+            "--urls", "http://127.0.0.1:0",
+            $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
+            "--Logging:LogLevel:Default=Warning",
+            .. settings,
+        ]);
+        var app = Program.BuildWebApp(builder);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestConsole(app, connectionString, new Uri(address));
+    }
+
+    public async Task<NpgsqlConnection> OpenConnectionAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

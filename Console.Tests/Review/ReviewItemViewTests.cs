@@ -1,0 +1,167 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using ModerationConsole.Policy;
+using ModerationConsole.Review;
+using MudBlazor.Services;
+
+namespace ModerationConsole.Tests.Review;
+
+/// <summary>The review view, rendered with bUnit: what a moderator sees and what each action sends.</summary>
+public sealed class ReviewItemViewTests : BunitContext
+{
+    private static readonly IReadOnlyList<CategoryRule> Categories = new PolicyOptions().ToDocument().Categories;
+
+    private readonly List<string?> approved = [];
+    private readonly List<(IReadOnlyList<string> Categories, string? Note)> blocked = [];
+    private readonly List<string?> escalated = [];
+
+    public ReviewItemViewTests()
+    {
+        Services.AddMudServices();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+    }
+
+    private static ReviewItem Item(long id = 7, string prompt = "a portrait of a celebrity, nude", IReadOnlyList<string>? routeCategories = null) =>
+        new(id, Queues.Standard, "gen-7", "platform", "user-42", prompt, "blurry", "imagegen-xl 2.1",
+            DateTimeOffset.Parse("2026-11-24T10:00:00Z"), DateTimeOffset.Parse("2026-11-24T10:00:01Z"),
+            Routes.Queued, routeCategories ?? ["sexual", "real_person"], 60, "DE", "free", false, 512, 512, "image/png",
+            [new CategoryScore("sexual", "Sexual content", 0.81, true), new CategoryScore("violence", "Violence and gore", 0.02, false)],
+            new Dictionary<string, string> { ["client"] = "web" }, 2,
+            [new PriorDecision(3, "blocked", ["sexual"], false, DateTimeOffset.Parse("2026-11-20T09:00:00Z"))]);
+
+    private IRenderedComponent<ReviewItemView> RenderView(ReviewItem item, bool canEscalate = true) =>
+        Render<ReviewItemView>(p => p
+            .Add(v => v.Item, item)
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.CanEscalate, canEscalate)
+            .Add(v => v.OnApprove, note => approved.Add(note))
+            .Add(v => v.OnBlock, block => blocked.Add(block))
+            .Add(v => v.OnEscalate, note => escalated.Add(note)));
+
+    [Fact]
+    public void The_prompt_scores_user_history_and_strikes_are_shown()
+    {
+        var view = RenderView(Item());
+
+        Assert.Contains("a portrait of a", view.Find("[data-testid=prompt]").TextContent);
+        Assert.Equal(2, view.FindAll("[data-testid=score]").Count);
+        Assert.Contains("0.81", view.Markup);
+        Assert.Contains("2 previous strikes", view.Find("[data-testid=strikes]").TextContent);
+        Assert.Contains("user-42", view.Find("[data-testid=user]").TextContent);
+    }
+
+    [Fact]
+    public void Risky_terms_in_the_prompt_are_marked()
+    {
+        var view = RenderView(Item());
+
+        var marked = view.FindAll("[data-testid=prompt] mark").Select(m => m.TextContent).ToList();
+        Assert.Equal(["celebrity", "nude"], marked);
+    }
+
+    [Fact]
+    public void A_prompt_containing_markup_is_shown_as_text_and_stays_inert()
+    {
+        var view = RenderView(Item(prompt: "<script>alert('x')</script><img src=x onerror=alert(1)>"));
+
+        var prompt = view.Find("[data-testid=prompt]");
+        Assert.Empty(prompt.QuerySelectorAll("script"));
+        Assert.Empty(prompt.QuerySelectorAll("img"));
+        Assert.Contains("<script>alert('x')</script>", prompt.TextContent);
+    }
+
+    [Fact]
+    public void The_image_is_blurred_until_revealed_and_r_toggles_it()
+    {
+        var view = RenderView(Item());
+        var image = () => view.Find("[data-testid=review-image]");
+        Assert.Contains("concealed", image().ClassName);
+
+        view.Find("[data-testid=reveal]").Click();
+        Assert.DoesNotContain("concealed", image().ClassName);
+
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("r"));
+        Assert.Contains("concealed", image().ClassName);
+    }
+
+    [Fact]
+    public void The_categories_routing_found_are_preselected_and_b_blocks_with_them()
+    {
+        var view = RenderView(Item());
+
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
+
+        var block = Assert.Single(blocked);
+        Assert.Equal(["sexual", "real_person"], block.Categories);
+    }
+
+    [Fact]
+    public void Number_keys_toggle_categories_in_the_policy_order()
+    {
+        var view = RenderView(Item(routeCategories: []));
+        var first = Categories[0].Name;
+
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("1"));
+        Assert.Equal("true", view.Find($"[data-testid=category-{first}]").GetAttribute("data-selected"));
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
+
+        Assert.Equal([first], Assert.Single(blocked).Categories);
+    }
+
+    [Fact]
+    public void Blocking_without_a_category_asks_for_one_and_sends_nothing()
+    {
+        var view = RenderView(Item(routeCategories: []));
+
+        view.Find("[data-testid=block]").Click();
+
+        Assert.Empty(blocked);
+        Assert.Contains("Choose at least one policy category", view.Find("[data-testid=review-error]").TextContent);
+    }
+
+    [Fact]
+    public void Approve_and_escalate_send_the_note()
+    {
+        var view = RenderView(Item());
+        view.Find("[data-testid=note] textarea").Change("checked against the reference photo");
+
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("a"));
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("e"));
+
+        Assert.Equal(["checked against the reference photo"], approved);
+        Assert.Equal(["checked against the reference photo"], escalated);
+    }
+
+    [Fact]
+    public void In_the_escalation_queue_there_is_no_escalate_action()
+    {
+        var view = RenderView(Item(), canEscalate: false);
+
+        Assert.Empty(view.FindAll("[data-testid=escalate]"));
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("e"));
+        Assert.Empty(escalated);
+    }
+
+    [Fact]
+    public void A_new_item_conceals_the_image_again_and_clears_the_note()
+    {
+        var view = RenderView(Item(id: 1));
+        view.Find("[data-testid=reveal]").Click();
+
+        view.Render(p => p.Add(v => v.Item, Item(id: 2)));
+
+        Assert.Contains("concealed", view.Find("[data-testid=review-image]").ClassName);
+        Assert.False(view.Instance.Revealed);
+    }
+
+    [Fact]
+    public void An_error_from_the_last_action_is_shown()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.Error, "Your claim on this item expired"));
+
+        Assert.Contains("expired", view.Find("[data-testid=review-error]").TextContent);
+    }
+}
