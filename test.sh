@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: unit, PostgreSQL-backed, SignalR over loopback, bUnit and the headless-Chromium browser tests.
+# The test fixture starts its own PostgreSQL cluster from the machine's binaries; nothing needs to be running.
+# Arguments go to the test runner, e.g. ./test.sh --filter-class "*ClaimTests"
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/ensure-packages.sh postgres chromium
+dotnet build ModerationConsole.sln -c Release
+log=$(mktemp)
+set +e
+dotnet test --solution ModerationConsole.sln -c Release --no-build -- "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One summary line in the plain form CI reads: "N passed, N failed".
+count() { grep -E "^\s+$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+echo "Tests: $(count succeeded) passed, $(count failed) failed, $(count skipped) skipped"
+rm -f "$log"
+exit "$status"
