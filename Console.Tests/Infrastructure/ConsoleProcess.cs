@@ -32,9 +32,13 @@ public static class ConsoleProcess
         public string LastLine => Output.TrimEnd().Split('\n').Last().Trim();
     }
 
-    public static async Task<Result> RunAsync(string connectionString, string? standardInput, params string[] args)
+    public static Task<Result> RunAsync(string connectionString, string? standardInput, params string[] args) =>
+        RunAsync(Database(connectionString), standardInput, args);
+
+    /// <summary>Runs a command with these environment variables (configuration overrides such as <c>Database__EmbeddedPort</c>).</summary>
+    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, string? standardInput, params string[] args)
     {
-        using var process = Start(connectionString, args, redirectInput: true);
+        using var process = Start(environment, args, redirectInput: true);
         if (standardInput is not null) await process.StandardInput.WriteLineAsync(standardInput);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
@@ -45,11 +49,14 @@ public static class ConsoleProcess
     }
 
     /// <summary>Starts <c>serve</c> on a free loopback port and waits until it answers.</summary>
-    public static async Task<RunningConsole> ServeAsync(string connectionString, params string[] extraArgs)
+    public static Task<RunningConsole> ServeAsync(string connectionString, params string[] extraArgs) =>
+        ServeAsync(Database(connectionString), extraArgs);
+
+    public static async Task<RunningConsole> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var process = Start(connectionString, ["serve", "--urls", url, .. extraArgs], redirectInput: false);
+        var process = Start(environment, ["serve", "--urls", url, .. extraArgs], redirectInput: false);
         var running = new RunningConsole(process, new Uri(url));
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -69,7 +76,11 @@ public static class ConsoleProcess
         }
     }
 
-    private static Process Start(string connectionString, string[] args, bool redirectInput)
+    /// <summary>The environment that points the console at an existing database (which turns the embedded cluster off).</summary>
+    public static Dictionary<string, string> Database(string connectionString) =>
+        new() { [$"ConnectionStrings__{DataRegistration.ConnectionStringName}"] = connectionString };
+
+    private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args, bool redirectInput)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -81,7 +92,7 @@ public static class ConsoleProcess
         };
         info.ArgumentList.Add(AppDll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment[$"ConnectionStrings__{DataRegistration.ConnectionStringName}"] = connectionString;
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the console.");
     }
 
@@ -114,6 +125,20 @@ public sealed class RunningConsole : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     public string Log { get { lock (log) return log.ToString(); } }
+
+    /// <summary>Asks the console to shut down as Ctrl+C or a service manager would (SIGTERM) and waits for it to exit.</summary>
+    public async Task StopAsync()
+    {
+        if (process.HasExited) return;
+        if (Kill(process.Id, Sigterm) != 0) throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {

@@ -123,7 +123,7 @@ public sealed class ReviewItemViewTests : BunitContext
     public void Approve_and_escalate_send_the_note()
     {
         var view = RenderView(Item());
-        view.Find("[data-testid=note] textarea").Change("checked against the reference photo");
+        view.Find("[data-testid=note] textarea, textarea[data-testid=note]").Change("checked against the reference photo");
 
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("a"));
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("e"));

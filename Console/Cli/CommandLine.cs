@@ -14,7 +14,8 @@ public static class CommandLine
                                             (roles: moderator, senior, admin, auditor)
           producer add NAME                 create a producer and print its API key, once, on the last line
           simulate --url URL --key KEY      stream demo generations to a console's ingest hub
-                   [--rate N] [--count N] [--batch N]
+                   [--rate N] [--count N] [--batch N] [--seed N]
+                                            (--count 0, the default, streams until Ctrl+C)
 
         Every command reads appsettings.json at the repository root. Without ConnectionStrings:Moderation
         (environment ConnectionStrings__Moderation) it uses the embedded PostgreSQL cluster under .data/.
@@ -43,8 +44,9 @@ public static class CommandLine
             await System.Console.Error.WriteLineAsync($"error: {ex.Message}");
             return PrintUsage(System.Console.Error, 2);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Npgsql.NpgsqlException)
         {
+            // Operational failures (bad values, a refused key, an unreachable database): the message says what to fix.
             await System.Console.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }

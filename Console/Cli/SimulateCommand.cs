@@ -20,6 +20,8 @@ public static class SimulateCommand
             Count = arguments.TakeIntOption("--count", 0, int.MaxValue) ?? 0,
             BatchSize = arguments.TakeIntOption("--batch", 1, 500) ?? 10,
         };
+        if (arguments.TakeIntOption("--seed", 0, int.MaxValue) is { } seed) options = options with { Seed = seed };
+        if (arguments.Remaining is [var unexpected, ..]) throw new UsageException($"simulate does not take '{unexpected}'");
 
         using var stop = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

@@ -178,13 +178,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             PgCtlTimeout, ct);
     }
 
-    /// <summary>Stops the server only when the options asked for it (<see cref="EmbeddedPostgresOptions.StopOnDispose"/>).</summary>
+    /// <summary>
+    /// Stops the server when the options asked for it (<see cref="EmbeddedPostgresOptions.StopOnDispose"/>) and this
+    /// handle started it: a server that was already running belongs to the process that started it (a <c>user add</c>
+    /// run beside <c>serve</c> must not take the database away from it).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
             return;
         _disposed = true;
-        if (_stopOnDispose)
+        if (_stopOnDispose && !ReusedRunningServer)
             await StopAsync(CancellationToken.None);
     }
 

@@ -18,6 +18,9 @@ public sealed record EmbeddedPostgresOptions
     /// <summary>Database created when it does not exist yet; <see cref="EmbeddedPostgres.ConnectionString"/> points at it.</summary>
     public string Database { get; init; } = "moderation";
 
-    /// <summary>Whether <see cref="EmbeddedPostgres.DisposeAsync"/> stops the server (fast shutdown). When false it keeps running for the next start to reuse.</summary>
+    /// <summary>
+    /// Whether <see cref="EmbeddedPostgres.DisposeAsync"/> stops the server it started (fast shutdown); a server that was
+    /// already running is never stopped by dispose. When false it keeps running for the next start to reuse.
+    /// </summary>
     public bool StopOnDispose { get; init; } = true;
 }

@@ -32,10 +32,20 @@ public sealed class DecisionFeed(Db db)
             return new DecisionPage(rows, rows.Count > 0 ? rows[^1].Cursor : after);
         }, ct);
 
-    private sealed record Row(long Cursor, long ItemId, long ProducerId, string GenerationId, string Decision,
-        string[] Categories, string Reason, bool Automated, DateTime DecidedAt)
+    // Settable properties rather than a positional record: Dapper reads text[] as System.Array, which it cannot match
+    // to a constructor parameter, but it assigns to a string[] property.
+    private sealed class Row
     {
-        public DecisionNotice ToNotice() =>
-            new(GenerationId, ItemId, Decision, Categories, Reason, Automated, new DateTimeOffset(DateTime.SpecifyKind(DecidedAt, DateTimeKind.Utc)), Cursor);
+        public long Cursor { get; init; }
+        public long ItemId { get; init; }
+        public long ProducerId { get; init; }
+        public string GenerationId { get; init; } = "";
+        public string Decision { get; init; } = "";
+        public string[] Categories { get; init; } = [];
+        public string Reason { get; init; } = "";
+        public bool Automated { get; init; }
+        public DateTimeOffset DecidedAt { get; init; }
+
+        public DecisionNotice ToNotice() => new(GenerationId, ItemId, Decision, Categories, Reason, Automated, DecidedAt, Cursor);
     }
 }

@@ -36,13 +36,15 @@ public sealed class ReviewItemReader(Db db)
             })
             .ToList();
 
-        var history = (await connection.QueryAsync<PriorDecision>(
+        var history = (await connection.QueryAsync<PriorDecisionRow>(
             """
             select d.item_id as itemid, d.decision, d.categories, d.automated, d.decided_at as decidedat
             from decisions d join review_items r on r.id = d.item_id
             where r.producer_id = @producerId and r.user_id = @userId and r.id <> @itemId
             order by d.id desc limit 10
-            """, new { row.ProducerId, row.UserId, itemId })).ToList();
+            """, new { row.ProducerId, row.UserId, itemId }))
+            .Select(d => new PriorDecision(d.ItemId, d.Decision, d.Categories, d.Automated, d.DecidedAt))
+            .ToList();
 
         var metadata = row.Metadata is null
             ? new Dictionary<string, string>()
@@ -53,8 +55,40 @@ public sealed class ReviewItemReader(Db db)
             row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history);
     }, ct);
 
-    private sealed record Row(long Id, string? Queue, string GenerationId, string ProducerName, long ProducerId, string UserId,
-        string Prompt, string? NegativePrompt, string? Model, DateTimeOffset CreatedAt, DateTimeOffset ReceivedAt, string Route,
-        string[] RouteCategories, int Priority, string? Jurisdiction, string? UserTier, bool? AgeVerified, string? Metadata,
-        int ImageWidth, int ImageHeight, string ImageContentType, int Strikes);
+    // Settable properties rather than positional records: Dapper reads text[] as System.Array, which it cannot match
+    // to a constructor parameter, but it assigns to a string[] property.
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public string? Queue { get; init; }
+        public string GenerationId { get; init; } = "";
+        public string ProducerName { get; init; } = "";
+        public long ProducerId { get; init; }
+        public string UserId { get; init; } = "";
+        public string Prompt { get; init; } = "";
+        public string? NegativePrompt { get; init; }
+        public string? Model { get; init; }
+        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset ReceivedAt { get; init; }
+        public string Route { get; init; } = "";
+        public string[] RouteCategories { get; init; } = [];
+        public int Priority { get; init; }
+        public string? Jurisdiction { get; init; }
+        public string? UserTier { get; init; }
+        public bool? AgeVerified { get; init; }
+        public string? Metadata { get; init; }
+        public int ImageWidth { get; init; }
+        public int ImageHeight { get; init; }
+        public string ImageContentType { get; init; } = "";
+        public int Strikes { get; init; }
+    }
+
+    private sealed class PriorDecisionRow
+    {
+        public long ItemId { get; init; }
+        public string Decision { get; init; } = "";
+        public string[] Categories { get; init; } = [];
+        public bool Automated { get; init; }
+        public DateTimeOffset DecidedAt { get; init; }
+    }
 }
