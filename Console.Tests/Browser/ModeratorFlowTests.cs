@@ -31,6 +31,7 @@ public sealed class ModeratorFlowTests(PostgresFixture postgres)
         await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("photo of a celebrity undressed");
         await Assertions.Expect(page.GetByTestId("review-image")).ToHaveAttributeAsync("data-revealed", "false");
         await Assertions.Expect(page.GetByTestId("category-sexual")).ToHaveAttributeAsync("data-selected", "true");
+        await Assertions.Expect(page.GetByTestId("review-error")).ToHaveCountAsync(0);
 
         await page.Keyboard.PressAsync("b");
 

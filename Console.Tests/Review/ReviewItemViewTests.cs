@@ -48,6 +48,7 @@ public sealed class ReviewItemViewTests : BunitContext
         Assert.Contains("0.81", view.Markup);
         Assert.Contains("2 previous strikes", view.Find("[data-testid=strikes]").TextContent);
         Assert.Contains("user-42", view.Find("[data-testid=user]").TextContent);
+        Assert.Empty(view.FindAll("[data-testid=review-error]"));
     }
 
     [Fact]
@@ -100,6 +101,9 @@ public sealed class ReviewItemViewTests : BunitContext
     {
         var view = RenderView(Item(routeCategories: []));
         var first = Categories[0].Name;
+        // Each chip shows the key that toggles it.
+        Assert.Equal(Enumerable.Range(1, Categories.Count).Select(n => n.ToString()),
+            Categories.Select(c => view.Find($"[data-testid=category-{c.Name}] .kbd").TextContent));
 
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("1"));
         Assert.Equal("true", view.Find($"[data-testid=category-{first}]").GetAttribute("data-selected"));
