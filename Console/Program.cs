@@ -1,4 +1,5 @@
 using ModerationConsole.Accounts;
+using ModerationConsole.Audit;
 using ModerationConsole.Cli;
 using ModerationConsole.Components;
 using ModerationConsole.Data;
@@ -29,6 +30,7 @@ public static class Program
             .AddDecisions()
             .AddQueue()
             .AddReview()
+            .AddAudit()
             .AddUserInterface();
 
         var app = builder.Build();
@@ -41,6 +43,7 @@ public static class Program
         app.MapAccounts();
         app.MapIngest();
         app.MapReview();
+        app.MapAudit();
         app.MapUserInterface();
         return app;
     }

@@ -24,3 +24,29 @@ public static class TestData
 
     public static ClaimsPrincipal PrincipalOf(UserAccount account) => AccountPrincipal.For(account);
 }
+
+/// <summary>An HTTP client signed in through the real login form (antiforgery token and cookie included).</summary>
+public static partial class SignedIn
+{
+    public static async Task<HttpClient> ClientAsync(this TestConsole console, string role)
+    {
+        var (account, _) = await console.PersonAsync(role);
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = console.BaseAddress,
+        };
+        var form = await http.GetStringAsync("/login");
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+        var response = await http.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = account.Email,
+            ["password"] = TestData.Password,
+            ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
+        }));
+        Assert.True(response.Headers.Location?.ToString() == "/queue", $"sign-in as {role} failed: {response.StatusCode} {response.Headers.Location}");
+        return http;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex AntiforgeryToken();
+}

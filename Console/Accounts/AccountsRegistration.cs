@@ -92,7 +92,8 @@ public static class AccountsRegistration
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/review/images"))
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/review/images")
+            || path.StartsWithSegments(Audit.Exports.ExportEndpoints.Prefix))
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;

@@ -25,4 +25,6 @@ public static class AuditActions
     public const string ProducerCreated = "producer.created";
     public const string ProducerKeyRotated = "producer.key_rotated";
     public const string PolicyActivated = "policy.activated";
+    public const string ExportDownloaded = "export.downloaded";
+    public const string ChainVerified = "audit.verified";
 }

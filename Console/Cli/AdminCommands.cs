@@ -45,6 +45,17 @@ public static class AdminCommands
         return 0;
     }
 
+    /// <summary><c>audit verify</c>: exit 0 when the chain holds, 1 naming the first entry that does not match.</summary>
+    public static async Task<int> AuditAsync(CliArguments arguments)
+    {
+        if (arguments.TakeWord() != "verify") throw new UsageException("expected 'audit verify'");
+
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        var result = await host.Services.GetRequiredService<AuditVerification>().VerifyAsync(Actor.Console);
+        System.Console.WriteLine(result.ToString());
+        return result.Intact ? 0 : 1;
+    }
+
     /// <summary>The password from standard input: one line when piped, typed without echo at a terminal.</summary>
     private static string ReadPassword()
     {

@@ -16,6 +16,8 @@ public static class CommandLine
           simulate --url URL --key KEY      stream demo generations to a console's ingest hub
                    [--rate N] [--count N] [--batch N] [--seed N]
                                             (--count 0, the default, streams until Ctrl+C)
+          audit verify                      re-compute the audit log's hash chain; exit 1 naming the first
+                                            entry that does not match
 
         Every command reads appsettings.json at the repository root. Without ConnectionStrings:Moderation
         (environment ConnectionStrings__Moderation) it uses the embedded PostgreSQL cluster under .data/.
@@ -35,6 +37,7 @@ public static class CommandLine
                 "user" => await AdminCommands.UserAsync(arguments),
                 "producer" => await AdminCommands.ProducerAsync(arguments),
                 "simulate" => await SimulateCommand.RunAsync(arguments),
+                "audit" => await AdminCommands.AuditAsync(arguments),
                 "help" => PrintUsage(System.Console.Out, 0),
                 _ => throw new UsageException($"unknown command '{command}'"),
             };

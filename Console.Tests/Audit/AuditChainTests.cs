@@ -1,0 +1,165 @@
+using Dapper;
+using ModerationConsole.Audit;
+using ModerationConsole.Data;
+using ModerationConsole.Ingest;
+using ModerationConsole.Tests.Infrastructure;
+using Npgsql;
+
+namespace ModerationConsole.Tests.Audit;
+
+/// <summary>The hash chain over the audit log: sealed in a stable order, and any change behind the console's back caught.</summary>
+public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestConsole console = null!;
+    private AuditChain Chain => console.Service<AuditChain>();
+
+    // The background sealer runs once at start and then stays out of the way, so each test decides when sealing happens.
+    public async ValueTask InitializeAsync() => console = await TestConsole.StartAsync(postgres, "--Audit:SealInterval=01:00:00");
+
+    public async ValueTask DisposeAsync() => await console.DisposeAsync();
+
+    private async Task<long> ActivityAsync()
+    {
+        var producer = await console.ProducerAsync();
+        await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
+        var receipts = await client.SubmitBatchAsync(
+            [GenerationBuilder.Queued().Build(), GenerationBuilder.AutoBlocked().Build(), GenerationBuilder.AutoApproved().Build()]);
+        Assert.All(receipts, r => Assert.Equal(ReceiptStatus.Accepted, r.Status));
+        await console.PersonAsync("moderator");
+        await using var connection = await console.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("select count(*) from audit_log");
+    }
+
+    /// <summary>What an attacker with database access does: switch off the append-only triggers (and foreign keys) and edit.</summary>
+    private async Task TamperAsync(string sql, object? parameters = null)
+    {
+        await using var connection = await console.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
+        await connection.ExecuteAsync(sql, parameters, transaction);
+        await transaction.CommitAsync();
+    }
+
+    [Fact]
+    public async Task Every_entry_is_chained_and_an_untouched_log_verifies()
+    {
+        var entries = await ActivityAsync();
+
+        var result = await Chain.VerifyAsync();
+
+        Assert.True(result.Intact, result.ToString());
+        Assert.Equal(entries, result.EntriesChecked);
+        Assert.Equal(0, result.AwaitingSeal);
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(Enumerable.Range(1, (int)entries).Select(n => (long)n),
+            await connection.QueryAsync<long>("select position from audit_chain order by position"));
+    }
+
+    [Fact]
+    public async Task An_entry_changed_behind_the_consoles_back_is_named()
+    {
+        await ActivityAsync();
+        await Chain.SealAsync();
+        await using var connection = await console.OpenConnectionAsync();
+        var victim = await connection.ExecuteScalarAsync<long>("select min(id) from audit_log where action = 'item.decided'");
+
+        await TamperAsync("update audit_log set details = jsonb_set(details, '{note}', '\"nothing to see\"') where id = @victim", new { victim });
+        var result = await Chain.VerifyAsync();
+
+        Assert.False(result.Intact);
+        Assert.Equal(victim, result.FirstBreak!.EntryId);
+        Assert.Contains("content was changed", result.FirstBreak.Problem);
+        Assert.Contains($"entry #{victim}", result.ToString());
+    }
+
+    [Fact]
+    public async Task A_changed_timestamp_or_actor_is_caught_too()
+    {
+        await ActivityAsync();
+        await Chain.SealAsync();
+        await using var connection = await console.OpenConnectionAsync();
+        var first = await connection.ExecuteScalarAsync<long>("select min(id) from audit_log");
+
+        await TamperAsync("update audit_log set at = at - interval '1 microsecond' where id = @first", new { first });
+
+        Assert.Equal(first, (await Chain.VerifyAsync()).FirstBreak?.EntryId);
+    }
+
+    [Fact]
+    public async Task A_deleted_entry_and_a_removed_link_are_caught()
+    {
+        await ActivityAsync();
+        await Chain.SealAsync();
+        await using var connection = await console.OpenConnectionAsync();
+        var victim = await connection.ExecuteScalarAsync<long>("select entry_id from audit_chain where position = 3");
+
+        await TamperAsync("delete from audit_log where id = @victim", new { victim });
+        var deleted = await Chain.VerifyAsync();
+        await TamperAsync("delete from audit_chain where position = 3");
+        var unlinked = await Chain.VerifyAsync();
+
+        Assert.Equal(victim, deleted.FirstBreak?.EntryId);
+        Assert.Contains("deleted", deleted.FirstBreak!.Problem);
+        Assert.Equal(3, unlinked.FirstBreak?.Position);
+        Assert.Contains("missing from the chain", unlinked.FirstBreak!.Problem);
+    }
+
+    [Fact]
+    public async Task The_console_itself_cannot_update_or_delete_entries_or_links()
+    {
+        await ActivityAsync();
+        await Chain.SealAsync();
+        await using var connection = await console.OpenConnectionAsync();
+
+        foreach (var sql in new[] { "update audit_log set action = 'x'", "delete from audit_log", "truncate audit_log cascade", "delete from audit_chain" })
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
+            Assert.Contains("append-only", error.MessageText);
+        }
+    }
+
+    [Fact]
+    public async Task An_entry_of_a_transaction_still_open_waits_and_is_chained_in_order_once_it_commits()
+    {
+        await ActivityAsync();
+        await Chain.SealAsync();
+        var db = console.Service<Db>();
+        await using var slow = await console.OpenConnectionAsync();
+        await using var open = await slow.BeginTransactionAsync();
+        await AuditLog.AppendAsync(slow, open, Actor.Console, "test.slow");
+        await db.InTransactionAsync(async (c, t) => { await AuditLog.AppendAsync(c, t, Actor.Console, "test.fast"); return true; });
+
+        await Chain.SealAsync();
+        var whileOpen = await Chain.VerifyAsync();
+        await open.CommitAsync();
+        await Chain.SealAsync();
+        var afterCommit = await Chain.VerifyAsync();
+
+        // The fast entry committed first but was written by a later transaction: it waits for the slow one.
+        Assert.True(whileOpen.Intact);
+        Assert.True(whileOpen.AwaitingSeal >= 1);
+        Assert.True(afterCommit.Intact, afterCommit.ToString());
+        await using var connection = await console.OpenConnectionAsync();
+        var order = (await connection.QueryAsync<string>(
+            "select a.action from audit_chain c join audit_log a on a.id = c.entry_id where a.action like 'test.%' order by c.position")).ToList();
+        Assert.Equal(["test.slow", "test.fast"], order);
+    }
+
+    [Fact]
+    public async Task Audit_verify_on_the_command_line_exits_1_naming_the_altered_entry()
+    {
+        await ActivityAsync();
+        var intact = await ConsoleProcess.RunAsync(console.ConnectionString, null, "audit", "verify");
+        await using var connection = await console.OpenConnectionAsync();
+        var victim = await connection.ExecuteScalarAsync<long>("select max(entry_id) from audit_chain");
+
+        await TamperAsync("update audit_log set actor_id = 'someone-else' where id = @victim", new { victim });
+        var altered = await ConsoleProcess.RunAsync(console.ConnectionString, null, "audit", "verify");
+
+        Assert.True(intact.ExitCode == 0, intact.Output + intact.Errors);
+        Assert.Contains("intact", intact.Output);
+        Assert.Equal(1, altered.ExitCode);
+        Assert.Contains($"entry #{victim}", altered.Output);
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("select count(*) from audit_log where action = 'audit.verified'"));
+    }
+}

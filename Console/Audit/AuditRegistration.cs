@@ -1,0 +1,23 @@
+using ModerationConsole.Audit.Exports;
+
+namespace ModerationConsole.Audit;
+
+public static class AuditRegistration
+{
+    public static WebApplicationBuilder AddAudit(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuditOptions>().Bind(builder.Configuration.GetSection(AuditOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<AuditChain>();
+        builder.Services.AddSingleton<AuditSearch>();
+        builder.Services.AddSingleton<AuditVerification>();
+        builder.Services.AddHostedService<AuditSealer>();
+        return builder;
+    }
+
+    public static WebApplication MapAudit(this WebApplication app)
+    {
+        app.MapAuditExports();
+        return app;
+    }
+}

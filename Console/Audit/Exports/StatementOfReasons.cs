@@ -1,0 +1,69 @@
+namespace ModerationConsole.Audit.Exports;
+
+/// <summary>
+/// A blocked decision in the field layout of the EU DSA Transparency Database's statement of reasons (Article 17 and
+/// 24(5) DSA): the names and enumerated values of its API, so the export can be submitted as it is.
+/// </summary>
+public sealed record StatementOfReasons(
+    string Puid,
+    IReadOnlyList<string> DecisionVisibility,
+    string DecisionGround,
+    string IncompatibleContentGround,
+    string IncompatibleContentExplanation,
+    string IncompatibleContentIllegal,
+    IReadOnlyList<string> ContentType,
+    string Category,
+    string ContentDate,
+    string ApplicationDate,
+    string DecisionFacts,
+    string SourceType,
+    string AutomatedDetection,
+    string AutomatedDecision,
+    IReadOnlyList<string> TerritorialScope)
+{
+    /// <summary>EU and EEA member states: a blocked generation is withheld everywhere.</summary>
+    public static readonly IReadOnlyList<string> Eea =
+    [
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU",
+        "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+    ];
+
+    /// <summary>The Transparency Database category for each default policy category.</summary>
+    static readonly Dictionary<string, string> Categories = new(StringComparer.Ordinal)
+    {
+        ["sexual"] = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+        ["sexual_minors"] = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        ["violence"] = "STATEMENT_CATEGORY_VIOLENCE",
+        ["self_harm"] = "STATEMENT_CATEGORY_SELF_HARM",
+        ["hate"] = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        ["harassment"] = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        ["illicit"] = "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS_OR_SERVICES",
+        ["real_person"] = "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
+    };
+
+    /// <summary>Categories whose content is illegal in itself, not only against the platform's terms.</summary>
+    static readonly HashSet<string> IllegalInItself = new(StringComparer.Ordinal) { "sexual_minors" };
+
+    public static StatementOfReasons For(DecisionRecord decision)
+    {
+        // The Transparency Database takes one category per statement: the first (most severe) found.
+        var first = decision.Categories.FirstOrDefault() ?? "";
+        return new StatementOfReasons(
+            Puid: $"moderation-console-decision-{decision.Id}",
+            DecisionVisibility: ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+            DecisionGround: "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+            IncompatibleContentGround: $"Content policy: {string.Join(", ", decision.Categories)}",
+            IncompatibleContentExplanation: decision.Reason,
+            IncompatibleContentIllegal: decision.Categories.Any(IllegalInItself.Contains) ? "Yes" : "No",
+            ContentType: ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"],
+            Category: Categories.GetValueOrDefault(first, "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"),
+            ContentDate: decision.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            ApplicationDate: decision.DecidedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            DecisionFacts: $"An AI-generated image, flagged by the generation platform's filters, was " +
+                           $"{(decision.Automated ? "blocked automatically because its classifier scores exceeded the policy's threshold" : "reviewed by a human moderator and blocked")}. {decision.Reason}",
+            SourceType: "SOURCE_VOLUNTARY",
+            AutomatedDetection: "Yes",
+            AutomatedDecision: decision.Automated ? "AUTOMATED_DECISION_FULLY" : "AUTOMATED_DECISION_NOT_AUTOMATED",
+            TerritorialScope: Eea);
+    }
+}
