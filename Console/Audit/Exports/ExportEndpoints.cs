@@ -82,19 +82,9 @@ public static class ExportEndpoints
         await csv.FlushAsync(ct);
     }
 
-    static async Task WriteJsonAsync<T>(Stream body, IAsyncEnumerable<T> rows, JsonSerializerOptions options, CancellationToken ct)
-    {
-        await using var json = new Utf8JsonWriter(body);
-        json.WriteStartArray();
-        var count = 0;
-        await foreach (var row in rows.WithCancellation(ct))
-        {
-            JsonSerializer.Serialize(json, row, options);
-            if (++count % 1000 == 0) await json.FlushAsync(ct);
-        }
-        json.WriteEndArray();
-        await json.FlushAsync(ct);
-    }
+    // System.Text.Json writes an IAsyncEnumerable as a JSON array, flushing as its buffer fills: constant memory.
+    static Task WriteJsonAsync<T>(Stream body, IAsyncEnumerable<T> rows, JsonSerializerOptions options, CancellationToken ct) =>
+        JsonSerializer.SerializeAsync(body, rows, options, ct);
 
     static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
