@@ -39,13 +39,14 @@ public sealed class BrowserSession : IAsyncDisposable
         return new BrowserSession(playwright, browser, await context.NewPageAsync());
     }
 
-    public async Task SignInAsync(string email, string password)
+    /// <summary>Signs in through the form and waits for the start page of the role (<paramref name="landing"/>).</summary>
+    public async Task SignInAsync(string email, string password, string landing = "/queue")
     {
         await Page.GotoAsync("/login");
         await Page.FillAsync("#email", email);
         await Page.FillAsync("#password", password);
         await Page.ClickAsync("button[type=submit]");
-        await Page.WaitForURLAsync("**/queue");
+        await Page.WaitForURLAsync("**" + landing);
     }
 
     public async ValueTask DisposeAsync()

@@ -43,7 +43,7 @@ public static partial class SignedIn
             ["password"] = TestData.Password,
             ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
         }));
-        Assert.True(response.Headers.Location?.ToString() == "/queue", $"sign-in as {role} failed: {response.StatusCode} {response.Headers.Location}");
+        Assert.True(response.Headers.Location?.ToString() == "/", $"sign-in as {role} failed: {response.StatusCode} {response.Headers.Location}");
         return http;
     }
 

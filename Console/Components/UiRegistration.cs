@@ -1,3 +1,4 @@
+using ModerationConsole.Accounts;
 using MudBlazor.Services;
 
 namespace ModerationConsole.Components;
@@ -19,7 +20,14 @@ public static class UiRegistration
     {
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        app.MapGet("/", () => Results.Redirect("/queue"));
+        app.MapGet("/", (HttpContext http) => Results.Redirect(HomeOf(http.User)));
         return app;
     }
+
+    /// <summary>Where a person lands: the queues for those who review, the audit pages for auditors.</summary>
+    public static string HomeOf(System.Security.Claims.ClaimsPrincipal user) =>
+        user.Satisfies(Policies.Review) ? "/queue"
+        : user.Satisfies(Policies.Audit) ? "/audit"
+        : user.Identity?.IsAuthenticated == true ? "/denied"
+        : "/login";
 }
