@@ -30,6 +30,21 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
         return await connection.ExecuteScalarAsync<long>("select count(*) from audit_log");
     }
 
+    /// <summary>
+    /// Seals until every entry is chained. Sealing waits for every writing transaction of the cluster that began
+    /// earlier, and tests on other databases of the same cluster write concurrently, so one round may not be enough.
+    /// </summary>
+    private async Task SealAllAsync()
+    {
+        await using var connection = await console.OpenConnectionAsync();
+        await Eventually.TrueAsync(async () =>
+        {
+            await Chain.SealAsync();
+            return await connection.ExecuteScalarAsync<long>(
+                "select count(*) from audit_log a where not exists (select 1 from audit_chain c where c.entry_id = a.id)") == 0;
+        });
+    }
+
     /// <summary>What an attacker with database access does: switch off the append-only triggers (and foreign keys) and edit.</summary>
     private async Task TamperAsync(string sql, object? parameters = null)
     {
@@ -44,6 +59,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task Every_entry_is_chained_and_an_untouched_log_verifies()
     {
         var entries = await ActivityAsync();
+        await SealAllAsync();
 
         var result = await Chain.VerifyAsync();
 
@@ -59,7 +75,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task An_entry_changed_behind_the_consoles_back_is_named()
     {
         await ActivityAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         await using var connection = await console.OpenConnectionAsync();
         var victim = await connection.ExecuteScalarAsync<long>("select min(id) from audit_log where action = 'item.decided'");
 
@@ -76,7 +92,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task A_changed_timestamp_or_actor_is_caught_too()
     {
         await ActivityAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         await using var connection = await console.OpenConnectionAsync();
         var first = await connection.ExecuteScalarAsync<long>("select min(id) from audit_log");
 
@@ -89,7 +105,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task A_deleted_entry_and_a_removed_link_are_caught()
     {
         await ActivityAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         await using var connection = await console.OpenConnectionAsync();
         var victim = await connection.ExecuteScalarAsync<long>("select entry_id from audit_chain where position = 3");
 
@@ -108,7 +124,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task The_console_itself_cannot_update_or_delete_entries_or_links()
     {
         await ActivityAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         await using var connection = await console.OpenConnectionAsync();
 
         foreach (var sql in new[] { "update audit_log set action = 'x'", "delete from audit_log", "truncate audit_log cascade", "delete from audit_chain" })
@@ -122,7 +138,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task An_entry_of_a_transaction_still_open_waits_and_is_chained_in_order_once_it_commits()
     {
         await ActivityAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         var db = console.Service<Db>();
         await using var slow = await console.OpenConnectionAsync();
         await using var open = await slow.BeginTransactionAsync();
@@ -132,7 +148,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
         await Chain.SealAsync();
         var whileOpen = await Chain.VerifyAsync();
         await open.CommitAsync();
-        await Chain.SealAsync();
+        await SealAllAsync();
         var afterCommit = await Chain.VerifyAsync();
 
         // The fast entry committed first but was written by a later transaction: it waits for the slow one.
@@ -149,6 +165,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task Audit_verify_on_the_command_line_exits_1_naming_the_altered_entry()
     {
         await ActivityAsync();
+        await SealAllAsync();
         var intact = await ConsoleProcess.RunAsync(console.ConnectionString, null, "audit", "verify");
         await using var connection = await console.OpenConnectionAsync();
         var victim = await connection.ExecuteScalarAsync<long>("select max(entry_id) from audit_chain");
