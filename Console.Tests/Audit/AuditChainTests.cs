@@ -40,8 +40,7 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             await Chain.SealAsync();
-            return await connection.ExecuteScalarAsync<long>(
-                "select count(*) from audit_log a where not exists (select 1 from audit_chain c where c.entry_id = a.id)") == 0;
+            return await connection.ExecuteScalarAsync<long>(AuditChain.AwaitingSealCount) == 0;
         });
     }
 

@@ -39,6 +39,10 @@ public sealed class AuditChain(Db db)
     /// <summary>The advisory lock key sealers take turns on.</summary>
     const long SealerLock = 0x4155_4449_545F_5345; // "AUDIT_SE"
     const int SealBatch = 5000;
+
+    /// <summary>How many entries are stored but not chained yet.</summary>
+    internal const string AwaitingSealCount =
+        "select count(*) from audit_log a where not exists (select 1 from audit_chain c where c.entry_id = a.id)";
     static readonly byte[] Genesis = new byte[32];
 
     /// <summary>Chains every entry that is final. Returns how many were sealed.</summary>
@@ -130,8 +134,7 @@ public sealed class AuditChain(Db db)
             checkedCount++;
         }
         var awaiting = broken is null
-            ? await connection.ExecuteScalarAsync<long>(
-                "select count(*) from audit_log a where not exists (select 1 from audit_chain c where c.entry_id = a.id)", transaction: transaction)
+            ? await connection.ExecuteScalarAsync<long>(AwaitingSealCount, transaction: transaction)
             : 0;
         await transaction.CommitAsync(ct);
         return new ChainVerification(checkedCount, awaiting, broken, Convert.ToHexStringLower(previous));
