@@ -46,7 +46,9 @@ public sealed class BrowserSession : IAsyncDisposable
         await Page.FillAsync("#email", email);
         await Page.FillAsync("#password", password);
         await Page.ClickAsync("button[type=submit]");
-        await Page.WaitForURLAsync("**" + landing);
+        // The URL is the point; the page's content is awaited by the assertions that follow. Waiting for the "load"
+        // event as well timed out under a loaded machine although the page had arrived.
+        await Page.WaitForURLAsync("**" + landing, new() { WaitUntil = WaitUntilState.Commit });
     }
 
     public async ValueTask DisposeAsync()
