@@ -18,6 +18,9 @@ public static class CommandLine
                                             (--count 0, the default, streams until Ctrl+C)
           audit verify                      re-compute the audit log's hash chain; exit 1 naming the first
                                             entry that does not match
+          bench NAME|all|list [options]     run a benchmark on a scratch database; prints each figure, its
+                                            baseline measured in the same run and their ratio; exit 1 when a
+                                            goal is not met
 
         Every command reads appsettings.json at the repository root. Without ConnectionStrings:Moderation
         (environment ConnectionStrings__Moderation) it uses the embedded PostgreSQL cluster under .data/.
@@ -38,6 +41,7 @@ public static class CommandLine
                 "producer" => await AdminCommands.ProducerAsync(arguments),
                 "simulate" => await SimulateCommand.RunAsync(arguments),
                 "audit" => await AdminCommands.AuditAsync(arguments),
+                "bench" => await Bench.BenchCommand.RunAsync(arguments),
                 "help" => PrintUsage(System.Console.Out, 0),
                 _ => throw new UsageException($"unknown command '{command}'"),
             };

@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ModerationConsole.Cli;
+using ModerationConsole.Data;
+using ModerationConsole.Hosting;
+using Npgsql;
+
+namespace ModerationConsole.Bench;
+
+/// <summary>
+/// What a benchmark gets: its options, a report, and a scratch database (migrated, dropped afterwards) in the same
+/// PostgreSQL the console would use. <see cref="StartConsoleAsync"/> serves the real console on that database on a
+/// loopback port, for benchmarks that go through HTTP or SignalR as producers and browsers do.
+/// </summary>
+public sealed class BenchRun(CliArguments arguments, BenchReport report, string connectionString, string[] hostArgs) : IAsyncDisposable
+{
+    private WebApplication? console;
+
+    public CliArguments Arguments => arguments;
+    public BenchReport Report => report;
+
+    /// <summary>The scratch database, already migrated (starting the console also installs the default policy).</summary>
+    public string ConnectionString => connectionString;
+
+    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct = default)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    /// <summary>The console serving the scratch database on a free loopback port; started once, stopped with the run.</summary>
+    public async Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(params string[] settings)
+    {
+        if (console is null)
+        {
+            var builder = ConsoleHost.CreateBuilder(
+            [
+                .. hostArgs,
+                "--urls", "http://127.0.0.1:0",
+                $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
+                "--Logging:LogLevel:Default=Warning",
+                .. settings,
+            ]);
+            console = Program.BuildWebApp(builder);
+            await console.StartAsync();
+        }
+        var address = console.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (console.Services, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (console is null) return;
+        await console.StopAsync();
+        await console.DisposeAsync();
+    }
+}
