@@ -6,6 +6,7 @@ using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Hosting;
 using ModerationConsole.Ingest;
+using ModerationConsole.Jobs;
 using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
@@ -26,6 +27,7 @@ public static class Program
             .AddAccounts()
             .AddProducers()
             .AddPolicy()
+            .AddJobs()
             .AddIngest()
             .AddDecisions()
             .AddQueue()
@@ -44,6 +46,7 @@ public static class Program
         app.MapIngest();
         app.MapReview();
         app.MapAudit();
+        app.MapJobs();
         app.MapUserInterface();
         return app;
     }

@@ -26,9 +26,12 @@ public sealed class TestConsole : IAsyncDisposable
     public IServiceProvider Services => app.Services;
     public T Service<T>() where T : notnull => app.Services.GetRequiredService<T>();
 
-    public static async Task<TestConsole> StartAsync(PostgresFixture postgres, params string[] settings)
+    public static async Task<TestConsole> StartAsync(PostgresFixture postgres, params string[] settings) =>
+        await StartOnAsync(await postgres.CreateDatabaseAsync(), settings);
+
+    /// <summary>A console on an existing database: a second instance, or one restarted after a crash.</summary>
+    public static async Task<TestConsole> StartOnAsync(string connectionString, params string[] settings)
     {
-        var connectionString = await postgres.CreateDatabaseAsync();
         var builder = ConsoleHost.CreateBuilder(
         [
             "--urls", "http://127.0.0.1:0",

@@ -27,4 +27,8 @@ public static class AuditActions
     public const string PolicyActivated = "policy.activated";
     public const string ExportDownloaded = "export.downloaded";
     public const string ChainVerified = "audit.verified";
+    public const string DecisionOverturned = "decision.overturned";
+    public const string JobRequested = "job.requested";
+    public const string JobCancelRequested = "job.cancel_requested";
+    public const string JobFinished = "job.finished";
 }

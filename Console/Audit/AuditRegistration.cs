@@ -11,6 +11,9 @@ public static class AuditRegistration
         builder.Services.AddSingleton<AuditChain>();
         builder.Services.AddSingleton<AuditSearch>();
         builder.Services.AddSingleton<AuditVerification>();
+        builder.Services.AddSingleton<ExportWriter>();
+        builder.Services.AddSingleton<ExportJob>();
+        builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<ExportJob>());
         builder.Services.AddHostedService<AuditSealer>();
         return builder;
     }

@@ -112,6 +112,14 @@ public sealed class AuditSearch(Db db)
         await foreach (var row in rows.WithCancellation(ct)) yield return row.ToRecord();
     }
 
+    /// <summary>How many decisions (or, with <paramref name="auditLog"/>, audit entries) match: sizes an export before it starts.</summary>
+    public Task<long> CountAsync(AuditFilter filter, bool auditLog, CancellationToken ct = default)
+    {
+        var (where, parameters) = auditLog ? AuditConditions(filter) : DecisionConditions(filter);
+        var tables = auditLog ? AuditTables : DecisionTables;
+        return db.ReadAsync(c => c.ExecuteScalarAsync<long>($"select count(*) from {tables} where {where}", parameters), ct);
+    }
+
     static AuditPage<T> Page<T>(List<T> rows, int pageSize, Func<T, long> id) =>
         rows.Count > pageSize ? new(rows[..pageSize], id(rows[pageSize - 1])) : new(rows, null);
 

@@ -34,6 +34,9 @@ public static class Migrator
             var result = upgrader.PerformUpgrade();
             if (!result.Successful)
                 throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
+            // Hangfire's own schema comes from its package (it versions itself); installed here, under the same lock, so
+            // a new database is complete after migrating and the job server never races another instance to create it.
+            Jobs.HangfireSchema.Install(lockConnection);
             return result.Scripts.Select(s => s.Name).ToList();
         }
         finally
