@@ -39,7 +39,8 @@ public static class AccountsRegistration
             .AddPersonPolicy(Policies.Review)
             .AddPersonPolicy(Policies.Escalations)
             .AddPersonPolicy(Policies.Admin)
-            .AddPersonPolicy(Policies.Audit);
+            .AddPersonPolicy(Policies.Audit)
+            .AddPersonPolicy(Policies.History);
 
         // Slow down password guessing: a handful of attempts per address per minute.
         builder.Services.AddRateLimiter(options =>
@@ -93,7 +94,7 @@ public static class AccountsRegistration
     {
         var path = context.Request.Path;
         if (path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/review/images")
-            || path.StartsWithSegments(Audit.Exports.ExportEndpoints.Prefix))
+            || path.StartsWithSegments(Audit.Exports.ExportEndpoints.Prefix) || path.StartsWithSegments(Audit.Reports.ReportEndpoints.Prefix))
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;

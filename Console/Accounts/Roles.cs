@@ -21,6 +21,8 @@ public static class Policies
     public const string Escalations = "escalations";
     public const string Admin = "admin";
     public const string Audit = "audit";
+    /// <summary>Reads an item's full history (decisions, overturns, audit entries): seniors, admins and auditors.</summary>
+    public const string History = "history";
     public const string Producer = "producer";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
@@ -29,6 +31,7 @@ public static class Policies
         [Escalations] = [Roles.Senior, Roles.Admin],
         [Admin] = [Roles.Admin],
         [Audit] = [Roles.Auditor, Roles.Admin],
+        [History] = [Roles.Senior, Roles.Admin, Roles.Auditor],
     };
 
     /// <summary>The policy a moderator needs to claim from <paramref name="queue"/>.</summary>

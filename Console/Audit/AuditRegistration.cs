@@ -1,4 +1,5 @@
 using ModerationConsole.Audit.Exports;
+using ModerationConsole.Audit.Reports;
 
 namespace ModerationConsole.Audit;
 
@@ -12,6 +13,8 @@ public static class AuditRegistration
         builder.Services.AddSingleton<AuditSearch>();
         builder.Services.AddSingleton<AuditVerification>();
         builder.Services.AddSingleton<ExportWriter>();
+        builder.Services.AddSingleton<ReviewerStatistics>();
+        builder.Services.AddSingleton<TransparencyReports>();
         builder.Services.AddSingleton<ExportJob>();
         builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<ExportJob>());
         builder.Services.AddHostedService<AuditSealer>();
@@ -21,6 +24,7 @@ public static class AuditRegistration
     public static WebApplication MapAudit(this WebApplication app)
     {
         app.MapAuditExports();
+        app.MapAuditReports();
         return app;
     }
 }

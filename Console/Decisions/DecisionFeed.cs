@@ -13,7 +13,7 @@ public sealed class DecisionFeed(Db db)
         """
         select d.id as Cursor, d.item_id as ItemId, d.producer_id as ProducerId, r.generation_id as GenerationId,
                d.decision as Decision, d.categories as Categories, d.reason as Reason, d.automated as Automated,
-               d.decided_at as DecidedAt
+               d.decided_at as DecidedAt, d.overturns as Overturns
         from decisions d join review_items r on r.id = d.item_id
         """;
 
@@ -45,7 +45,8 @@ public sealed class DecisionFeed(Db db)
         public string Reason { get; init; } = "";
         public bool Automated { get; init; }
         public DateTimeOffset DecidedAt { get; init; }
+        public long? Overturns { get; init; }
 
-        public DecisionNotice ToNotice() => new(GenerationId, ItemId, Decision, Categories, Reason, Automated, DecidedAt, Cursor);
+        public DecisionNotice ToNotice() => new(GenerationId, ItemId, Decision, Categories, Reason, Automated, DecidedAt, Cursor, Overturns);
     }
 }

@@ -28,29 +28,36 @@ public sealed class DecisionWriter
         {
             var id = await connection.QuerySingleAsync<long>(
                 """
-                insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by)
-                values (@ItemId, @ProducerId, @Decision, @categories, @Reason, @Note, @Automated, @DecidedBy)
+                insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns)
+                values (@ItemId, @ProducerId, @Decision, @categories, @Reason, @Note, @Automated, @DecidedBy, @Overturns)
                 returning id
                 """,
                 new { decision.ItemId, decision.ProducerId, decision.Decision, categories = decision.Categories.ToArray(),
-                      decision.Reason, decision.Note, decision.Automated, decision.DecidedBy }, transaction);
+                      decision.Reason, decision.Note, decision.Automated, decision.DecidedBy, decision.Overturns }, transaction);
             ids.Add(id);
 
-            if (decision.Decision == DecisionKinds.Blocked)
+            var change = await StrikeChangeAsync(connection, transaction, decision);
+            if (change > 0)
                 await connection.ExecuteAsync(
                     """
                     insert into platform_users (producer_id, user_id, strikes, last_strike_at) values (@ProducerId, @PlatformUserId, 1, now())
                     on conflict (producer_id, user_id) do update set strikes = platform_users.strikes + 1, last_strike_at = now()
                     """, decision, transaction);
+            else if (change < 0)
+                await connection.ExecuteAsync(
+                    "update platform_users set strikes = greatest(strikes - 1, 0) where producer_id = @ProducerId and user_id = @PlatformUserId",
+                    decision, transaction);
 
             var actor = decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
-            await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ItemDecided, decision.ItemId, new
+            var action = decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned;
+            await AuditLog.AppendAsync(connection, transaction, actor, action, decision.ItemId, new
             {
                 decisionId = id,
                 decision.Decision,
                 decision.Categories,
                 decision.Note,
                 decision.Automated,
+                decision.Overturns,
             });
         }
 
@@ -59,6 +66,19 @@ public sealed class DecisionWriter
             await connection.ExecuteAsync("select pg_notify(@channel, @payload)",
                 new { channel = Channel, payload = string.Join(',', chunk) }, transaction);
         return ids;
+    }
+
+    /// <summary>
+    /// +1 when the user earns a strike, -1 when an overturn lifts one, 0 otherwise: a block is a strike; overturning a
+    /// block to an approval takes it back; changing a block's categories is still one strike.
+    /// </summary>
+    private static async Task<int> StrikeChangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PendingDecision decision)
+    {
+        var blocks = decision.Decision == DecisionKinds.Blocked ? 1 : 0;
+        if (decision.Overturns is not { } replaced) return blocks;
+        var replacedBlocked = await connection.ExecuteScalarAsync<string>("select decision from decisions where id = @replaced",
+            new { replaced }, transaction) == DecisionKinds.Blocked ? 1 : 0;
+        return blocks - replacedBlocked;
     }
 
     private const int CursorLockClass = 0x4D43; // "MC": keeps our advisory locks apart from anyone else's

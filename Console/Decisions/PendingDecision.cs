@@ -8,7 +8,10 @@ public static class DecisionKinds
     public const string Blocked = "blocked";
 }
 
-/// <summary>A final decision about to be written: by automation (no <see cref="DecidedBy"/>) or by a person.</summary>
+/// <summary>
+/// A final decision about to be written: by automation (no <see cref="DecidedBy"/>) or by a person; a senior's overturn
+/// names the decision it replaces in <see cref="Overturns"/>.
+/// </summary>
 public sealed record PendingDecision(
     long ItemId,
     long ProducerId,
@@ -17,7 +20,8 @@ public sealed record PendingDecision(
     IReadOnlyList<string> Categories,
     string Reason,
     string? Note,
-    long? DecidedBy)
+    long? DecidedBy,
+    long? Overturns = null)
 {
     public bool Automated => DecidedBy is null;
 

@@ -42,7 +42,11 @@ public sealed record IngestReceipt(
         new(generationId, ReceiptStatus.Rejected, null, null, errors);
 }
 
-/// <summary>Sent to the producer (hub method <c>Decision</c>, and GET /api/v1/decisions) for every final decision.</summary>
+/// <summary>
+/// Sent to the producer (hub method <c>Decision</c>, and GET /api/v1/decisions) for every final decision. When a senior
+/// overturns a decision, a new notice for the same generation follows with <see cref="Overturns"/> naming the cursor of
+/// the decision it replaces: the latest notice of a generation is the one that stands.
+/// </summary>
 public sealed record DecisionNotice(
     string GenerationId,
     long ItemId,
@@ -51,6 +55,7 @@ public sealed record DecisionNotice(
     string Reason,
     bool Automated,
     DateTimeOffset DecidedAt,
-    long Cursor);
+    long Cursor,
+    long? Overturns = null);
 
 public sealed record DecisionPage(IReadOnlyList<DecisionNotice> Decisions, long Cursor);

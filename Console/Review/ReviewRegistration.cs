@@ -6,6 +6,8 @@ public static class ReviewRegistration
     {
         builder.Services.AddSingleton<ReviewActions>();
         builder.Services.AddSingleton<ReviewItemReader>();
+        builder.Services.AddSingleton<Overturns>();
+        builder.Services.AddSingleton<ItemHistoryReader>();
         return builder;
     }
 
