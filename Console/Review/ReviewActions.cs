@@ -30,7 +30,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions)
 
     public Task EscalateAsync(ClaimsPrincipal user, ItemClaim claim, string? note, CancellationToken ct = default)
     {
-        var userId = user.UserId();
+        var userId = ReviewerId(user);
         note = CheckNote(note);
         return db.InTransactionAsync(async (connection, transaction) =>
         {
@@ -50,7 +50,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions)
 
     private Task DecideAsync(ClaimsPrincipal user, ItemClaim claim, string decision, IReadOnlyList<string> categories, string? note, CancellationToken ct)
     {
-        var userId = user.UserId();
+        var userId = ReviewerId(user);
         note = CheckNote(note);
         return db.InTransactionAsync(async (connection, transaction) =>
         {
@@ -98,6 +98,10 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions)
             throw new UnauthorizedAccessException($"Your role may not decide items of the {item.Queue} queue.");
         return item;
     }
+
+    /// <summary>The caller's user id, once it is clear they review at all (the queue's own role is checked on the locked item).</summary>
+    private static long ReviewerId(ClaimsPrincipal user) =>
+        user.Satisfies(Policies.Review) ? user.UserId() : throw new UnauthorizedAccessException("Your role may not decide items.");
 
     private static string? CheckNote(string? note)
     {

@@ -1,0 +1,144 @@
+using System.Net;
+using Dapper;
+using ModerationConsole.Accounts;
+using ModerationConsole.Audit;
+using ModerationConsole.Jobs;
+using ModerationConsole.Policy;
+using ModerationConsole.Queue;
+using ModerationConsole.Review;
+using ModerationConsole.Tests.Infrastructure;
+
+namespace ModerationConsole.Tests.Security;
+
+/// <summary>
+/// Every page, endpoint and hub against every role and against no login, in one table: the server must let in exactly
+/// the roles the table names, whatever the UI shows or hides. A new page or endpoint belongs in this table.
+/// </summary>
+public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private const string Anonymous = "anonymous";
+    private const string Producer = "producer";
+    private static readonly string[] Everyone = [Anonymous, Producer, Roles.Moderator, Roles.Senior, Roles.Admin, Roles.Auditor];
+    private static readonly string[] Reviewers = [Roles.Moderator, Roles.Senior, Roles.Admin];
+    private static readonly string[] Seniors = [Roles.Senior, Roles.Admin];
+    private static readonly string[] Auditors = [Roles.Auditor, Roles.Admin];
+    private static readonly string[] History = [Roles.Senior, Roles.Admin, Roles.Auditor];
+    private static readonly string[] Admins = [Roles.Admin];
+    private static readonly string[] Producers = [Producer];
+
+    private TestConsole console = null!;
+    private long itemId, jobId;
+
+    public async ValueTask InitializeAsync()
+    {
+        console = await TestConsole.StartAsync(postgres);
+        var producer = await console.ProducerAsync();
+        await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
+        itemId = (await client.SubmitAsync(GenerationBuilder.AutoBlocked().Build())).ItemId!.Value;
+        await using var connection = await console.OpenConnectionAsync();
+        jobId = await connection.ExecuteScalarAsync<long>("insert into jobs (kind, parameters, hangfire_id) values ('export', '{}', 'none') returning id");
+        producerKey = producer.ApiKey;
+    }
+
+    private string producerKey = "";
+
+    public async ValueTask DisposeAsync() => await console.DisposeAsync();
+
+    /// <summary>Method, path, and the only callers that get past authorization.</summary>
+    private IEnumerable<(HttpMethod Method, string Path, string[] Allowed)> Table() =>
+    [
+        // Pages (Blazor components; [Authorize] is enforced on the HTTP request before any component runs).
+        (HttpMethod.Get, "/queue", Reviewers),
+        (HttpMethod.Get, "/review/standard", Reviewers),
+        (HttpMethod.Get, "/review/escalation", Reviewers), // the page opens; claiming checks the escalation role (below)
+        (HttpMethod.Get, "/decisions", History),
+        (HttpMethod.Get, $"/items/{itemId}", History),
+        (HttpMethod.Get, "/audit", Auditors),
+        (HttpMethod.Get, "/reports", Auditors),
+        (HttpMethod.Get, "/admin/jobs", Admins),
+        (HttpMethod.Get, "/hangfire", Admins),
+        (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
+        // Endpoints for people.
+        (HttpMethod.Get, $"/review/images/{itemId}", Reviewers),
+        (HttpMethod.Get, "/audit/export/decisions.csv", Auditors),
+        (HttpMethod.Get, "/audit/export/audit-log.json", Auditors),
+        (HttpMethod.Get, "/audit/export/statements-of-reasons.json", Auditors),
+        (HttpMethod.Get, $"/audit/export/jobs/{jobId}", Auditors),
+        (HttpMethod.Get, "/audit/reports/reviewers.csv", Auditors),
+        (HttpMethod.Get, "/audit/reports/transparency.json", Auditors),
+        // The public producer API and hub.
+        (HttpMethod.Get, "/api/v1/decisions", Producers),
+        (HttpMethod.Post, "/api/v1/generations", Producers),
+        (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
+        // Open to all: signing in, and the home page that sends each role to its own page.
+        (HttpMethod.Get, "/login", Everyone),
+    ];
+
+    [Fact]
+    public async Task Every_page_endpoint_and_hub_admits_exactly_its_roles()
+    {
+        var clients = new Dictionary<string, HttpClient>
+        {
+            [Anonymous] = new(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = console.BaseAddress },
+            [Producer] = new(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = console.BaseAddress },
+        };
+        clients[Producer].DefaultRequestHeaders.Add("X-Api-Key", producerKey);
+        foreach (var role in Roles.People) clients[role] = await console.ClientAsync(role);
+
+        var wrong = new List<string>();
+        foreach (var (method, path, allowed) in Table())
+        {
+            foreach (var (caller, client) in clients)
+            {
+                using var request = new HttpRequestMessage(method, path);
+                if (method == HttpMethod.Post) request.Content = new StringContent("[]", System.Text.Encoding.UTF8, "application/json");
+                using var response = await client.SendAsync(request);
+                var admitted = Admitted(response);
+                if (admitted != allowed.Contains(caller))
+                    wrong.Add($"{method} {path} as {caller}: {(int)response.StatusCode} {response.Headers.Location} (expected {(allowed.Contains(caller) ? "admitted" : "refused")})");
+            }
+        }
+        foreach (var client in clients.Values) client.Dispose();
+
+        Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong));
+    }
+
+    /// <summary>Refused means 401 or 403, or a redirect to the sign-in or access-denied page; anything else got through.</summary>
+    private static bool Admitted(HttpResponseMessage response) =>
+        response.StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        && !(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found
+             && response.Headers.Location?.AbsolutePathOrSelf() is { } target && (target.StartsWith("/login") || target.StartsWith("/denied")));
+
+    [Fact]
+    public async Task Auditors_cannot_change_anything_through_the_services_behind_the_pages()
+    {
+        var (_, auditor) = await console.PersonAsync(Roles.Auditor);
+        await using var connection = await console.OpenConnectionAsync();
+        var decisionId = await connection.ExecuteScalarAsync<long>("select id from decisions limit 1");
+        var before = await CountsAsync(connection);
+
+        // Every action that changes moderation state refuses the auditor's principal, even when called directly.
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClaimService>().ClaimNextAsync(auditor, Queues.Standard));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClaimService>().ClaimNextAsync(auditor, Queues.Escalation));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<Overturns>().OverturnAsync(auditor, decisionId, "approved", [], "no"));
+        var fakeClaim = new ItemClaim(itemId, Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(5));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().ApproveAsync(auditor, fakeClaim, null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().BlockAsync(auditor, fakeClaim, ["sexual"], null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().EscalateAsync(auditor, fakeClaim, null));
+
+        Assert.Equal(before, await CountsAsync(connection));
+    }
+
+    /// <summary>What an auditor must never change: decisions, item states, policies, users, producers, strikes.</summary>
+    private static Task<string> CountsAsync(Npgsql.NpgsqlConnection connection) => connection.ExecuteScalarAsync<string>(
+        """
+        select concat_ws(',', (select count(*) from decisions), (select count(*) from review_items where status = 'pending'),
+               (select count(*) from review_items where claimed_by is not null), (select count(*) from policies),
+               (select count(*) from users), (select count(*) from producers), (select coalesce(sum(strikes), 0) from platform_users))
+        """)!;
+}
+
+internal static class UriPaths
+{
+    public static string AbsolutePathOrSelf(this Uri uri) => uri.IsAbsoluteUri ? uri.AbsolutePath : uri.OriginalString;
+}
