@@ -40,6 +40,7 @@ public sealed class BenchRun(CliArguments arguments, BenchReport report, string 
                 "--urls", "http://127.0.0.1:0",
                 $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
                 "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
                 .. settings,
             ]);
             console = Program.BuildWebApp(builder);

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Dapper;
+using ModerationConsole.Bench;
+using ModerationConsole.Jobs;
+
+namespace ModerationConsole.Audit.Exports;
+
+/// <summary>
+/// <c>bench export</c>: a million decisions exported to CSV by the export job (the path large exports take), while the
+/// process's memory is sampled. The figure that matters is how much memory grew against how large the file is: a
+/// streamed export stays flat, a buffered one would grow by at least the file's size.
+/// </summary>
+public sealed class ExportBenchmark : IBenchmark
+{
+    public string Name => "export";
+    public string Summary => "peak memory growth while exporting N decisions (default 1,000,000) to CSV, against the file's size; goal ≤ 0.25";
+
+    public async Task RunAsync(BenchRun run, CancellationToken ct)
+    {
+        var rows = run.Arguments.TakeIntOption("--rows", 1000, 50_000_000) ?? 1_000_000;
+        var (services, _) = await run.StartConsoleAsync("--Jobs:WorkerCount=1");
+        var report = run.Report;
+
+        var seeding = Stopwatch.StartNew();
+        await SeedAsync(run, rows, ct);
+        report.Figure("decisions seeded", rows, $"rows in {seeding.Elapsed.TotalSeconds:0.0} s");
+
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
+        var baselineWorkingSet = WorkingSet();
+
+        var jobs = services.GetRequiredService<JobStore>();
+        var timer = Stopwatch.StartNew();
+        var jobId = await jobs.StartAsync(ExportJob.JobKind, ExportJob.Parameters("decisions", "csv", new AuditFilter()), Actor.Console, null, ct);
+        long peakHeap = baselineHeap, peakWorkingSet = baselineWorkingSet;
+        JobView? job;
+        do
+        {
+            await Task.Delay(20, ct);
+            peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(forceFullCollection: false));
+            peakWorkingSet = Math.Max(peakWorkingSet, WorkingSet());
+            job = await jobs.FindAsync(jobId, ct);
+        } while (job is { Finished: false });
+        timer.Stop();
+
+        var file = ExportJob.ResultOf(job!) ?? throw new InvalidOperationException($"The export job ended {job?.State}: {job?.Error}");
+        if (file.Rows != rows) throw new InvalidOperationException($"The export holds {file.Rows} rows, not {rows}.");
+        var heapGrowth = peakHeap - baselineHeap;
+        var workingSetGrowth = peakWorkingSet - baselineWorkingSet;
+        report.Figure("rows exported", file.Rows, "rows");
+        report.Figure("file size", file.Bytes / 1048576.0, "MiB");
+        report.Figure("export time", timer.Elapsed.TotalSeconds, "s");
+        report.Figure("export rate", file.Rows / timer.Elapsed.TotalSeconds, "rows/s");
+        report.Figure("peak managed heap growth", heapGrowth / 1048576.0, "MiB");
+        report.Figure("peak working set growth", workingSetGrowth / 1048576.0, "MiB");
+        // Holding the export in memory would cost at least the file's size (twice that as .NET strings): a ratio of 1 or
+        // more. Streaming keeps the growth to buffers and the GC's allowance, a few MiB whatever the size.
+        report.Ratio("working set growth / file size", workingSetGrowth, file.Bytes, goal: 0.25, higherIsBetter: false);
+        File.Delete(services.GetRequiredService<ExportJob>().PathOf(jobId, file.Format));
+    }
+
+    private static long WorkingSet()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
+    }
+
+    /// <summary>N decided items with their decisions, written by PostgreSQL itself (generate_series): seeding is not what is measured.</summary>
+    private static async Task SeedAsync(BenchRun run, int rows, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(
+            """
+            insert into producers (name, key_hash, key_prefix) values ('bench-platform', '\x00', 'bench');
+            insert into users (email, password_hash, role) values ('bench-moderator@example.org', 'not a hash', 'moderator');
+            insert into images (sha256, content_type, width, height, byte_length, bytes) values ('\x01', 'image/png', 1, 1, 1, '\x00');
+            insert into review_items (producer_id, generation_id, user_id, prompt, created_at, image_sha256, jurisdiction,
+                                      policy_version, route, status, queue, received_at)
+            select (select id from producers), 'gen-' || g, 'user-' || (g % 5000),
+                   'photorealistic portrait of a person at the beach, prompt number ' || g, now() - interval '1 day', '\x01',
+                   case when g % 3 = 0 then 'DE' else 'FR' end, (select version from policies where active), 'queued', 'decided', null,
+                   now() - interval '1 day'
+            from generate_series(1, @rows) g;
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at)
+            select r.id, r.producer_id, case when r.id % 2 = 0 then 'blocked' else 'approved' end,
+                   case when r.id % 2 = 0 then '{sexual}'::text[] else '{}'::text[] end,
+                   'The image was removed because it depicts sexual content.', null, r.id % 4 = 0,
+                   case when r.id % 4 = 0 then null else (select id from users) end, now()
+            from review_items r;
+            analyze review_items; analyze decisions;
+            """, new { rows }, commandTimeout: 0);
+    }
+}
