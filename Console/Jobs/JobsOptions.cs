@@ -11,8 +11,10 @@ public sealed class JobsOptions
     /// The Hangfire queues this instance works. Every instance can enqueue to any queue; an instance on a GPU machine
     /// can be the only one that works "gpu" (Jobs:Queues:0=gpu), while web instances work "default" and "exports".
     /// </summary>
-    [MinLength(1)]
-    public string[] Queues { get; set; } = [JobQueues.Default, JobQueues.Exports, JobQueues.Gpu];
+    // No initializer: the configuration binder appends to an array it finds, so defaults would double up.
+    public string[]? Queues { get; set; }
+
+    public string[] EffectiveQueues => Queues is { Length: > 0 } ? Queues : [JobQueues.Default, JobQueues.Exports, JobQueues.Gpu];
 
     /// <summary>Jobs run at once on this instance. 0 runs no job server here (enqueue only).</summary>
     [Range(0, 64)]

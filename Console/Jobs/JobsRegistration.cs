@@ -42,7 +42,7 @@ public static class JobsRegistration
         {
             builder.Services.AddHangfireServer(server =>
             {
-                server.Queues = options.Queues;
+                server.Queues = options.EffectiveQueues;
                 server.WorkerCount = options.WorkerCount;
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
