@@ -26,6 +26,28 @@ public sealed class CommandLineTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task User_role_and_user_disable_change_the_account_and_are_audited_and_an_unknown_email_fails_naming_it()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        Assert.Equal(0, (await ConsoleProcess.RunAsync(db, "a long enough password", "user", "add", "lead@example.com", "--role", "moderator")).ExitCode);
+
+        var promoted = await ConsoleProcess.RunAsync(db, null, "user", "role", "lead@example.com", "--role", "senior");
+        var disabled = await ConsoleProcess.RunAsync(db, null, "user", "disable", "lead@example.com");
+        var unknown = await ConsoleProcess.RunAsync(db, null, "user", "disable", "nobody@example.com");
+
+        Assert.Equal(0, promoted.ExitCode);
+        Assert.Contains("role senior", promoted.Output);
+        Assert.Equal(0, disabled.ExitCode);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("email: no user with the email 'nobody@example.com'", unknown.Errors);
+        await using var connection = new NpgsqlConnection(db);
+        Assert.Equal(("senior", true), await connection.QuerySingleAsync<(string, bool)>(
+            "select role, disabled_at is not null from users where email = 'lead@example.com'"));
+        Assert.Equal(["user.role_changed", "user.disabled"], (await connection.QueryAsync<string>(
+            "select action from audit_log where action in ('user.role_changed', 'user.disabled') order by id")).ToList());
+    }
+
+    [Fact]
     public async Task User_add_reads_the_password_from_standard_input_and_hashes_it()
     {
         var db = await postgres.CreateDatabaseAsync();

@@ -95,7 +95,7 @@ public sealed class IngestHttpTests(PostgresFixture postgres) : IAsyncLifetime
         // One more decided by a person, after the automatic ones.
         FlaggedGeneration human = GenerationBuilder.Queued();
         await http.PostAsJsonAsync("/api/v1/generations", human);
-        var (_, moderator) = await console.PersonAsync(Accounts.Roles.Moderator);
+        var (_, moderator) = await console.PersonAsync(ModerationConsole.Accounts.Roles.Moderator);
         var claim = await console.Service<ClaimService>().ClaimNextAsync(moderator, Queues.Standard);
         await console.Service<ReviewActions>().ApproveAsync(moderator, claim!, null);
 

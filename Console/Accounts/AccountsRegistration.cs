@@ -14,6 +14,9 @@ public static class AccountsRegistration
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<SessionCheck>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
         builder.Services
             .AddAuthentication(CookieScheme.Name)
             .AddCookie(CookieScheme.Name, options =>
@@ -29,6 +32,7 @@ public static class AccountsRegistration
                 // APIs and hubs answer 401/403; only pages redirect to the login form.
                 options.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
+                options.Events.OnValidatePrincipal = SessionCheck.ValidateCookieAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 

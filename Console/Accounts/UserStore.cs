@@ -71,4 +71,42 @@ public sealed class UserStore(Db db)
 
     public Task<bool> IsEnabledAsync(long userId, CancellationToken ct = default) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<bool>("select exists (select 1 from users where id = @userId and disabled_at is null)", new { userId }), ct);
+
+    /// <summary>The person's role now, or null when the account is disabled or gone: what a signed-in session is checked against.</summary>
+    public Task<string?> CurrentRoleAsync(long userId, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<string?>("select role from users where id = @userId and disabled_at is null", new { userId }), ct);
+
+    public Task<IReadOnlyList<UserAccount>> ListAsync(CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyList<UserAccount>>(async c => (await c.QueryAsync<UserAccount>(
+            "select id, email, role, created_at as createdat, disabled_at as disabledat from users order by lower(email)")).AsList(), ct);
+
+    /// <summary>Gives the person another role; audited with the old and new role. Their open sessions follow within a minute.</summary>
+    public Task<UserAccount> ChangeRoleAsync(string email, string role, Actor actor, CancellationToken ct = default)
+    {
+        if (!Roles.People.Contains(role)) throw new ArgumentException($"role: must be one of {string.Join(", ", Roles.People)}");
+        return UpdateAsync(email, actor, "update users set role = @role where id = @Id", new { role }, AuditActions.UserRoleChanged,
+            (before, after) => new { userId = after.Id, after.Email, from = before.Role, to = after.Role }, ct);
+    }
+
+    /// <summary>Disables (or enables again) the account; audited. A disabled person cannot sign in and their sessions end.</summary>
+    public Task<UserAccount> SetDisabledAsync(string email, bool disabled, Actor actor, CancellationToken ct = default) =>
+        UpdateAsync(email, actor,
+            disabled ? "update users set disabled_at = coalesce(disabled_at, now()) where id = @Id" : "update users set disabled_at = null where id = @Id",
+            new { }, disabled ? AuditActions.UserDisabled : AuditActions.UserEnabled,
+            (_, after) => new { userId = after.Id, after.Email }, ct);
+
+    private Task<UserAccount> UpdateAsync(string email, Actor actor, string sql, object values, string action,
+        Func<UserAccount, UserAccount, object> details, CancellationToken ct) =>
+        db.InTransactionAsync(async (connection, transaction) =>
+        {
+            const string Select = "select id, email, role, created_at as createdat, disabled_at as disabledat from users";
+            var before = await connection.QuerySingleOrDefaultAsync<UserAccount>(Select + " where lower(email) = lower(@email) for update",
+                new { email = email.Trim() }, transaction) ?? throw new ArgumentException($"email: no user with the email '{email}'");
+            var parameters = new DynamicParameters(values);
+            parameters.Add("Id", before.Id);
+            await connection.ExecuteAsync(sql, parameters, transaction);
+            var after = await connection.QuerySingleAsync<UserAccount>(Select + " where id = @Id", new { before.Id }, transaction);
+            await AuditLog.AppendAsync(connection, transaction, actor, action, details: details(before, after));
+            return after;
+        }, ct);
 }

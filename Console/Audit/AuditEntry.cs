@@ -20,6 +20,9 @@ public static class AuditActions
     public const string ItemEscalated = "item.escalated";
     public const string ItemDecided = "item.decided";
     public const string UserCreated = "user.created";
+    public const string UserRoleChanged = "user.role_changed";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
     public const string UserLogin = "user.login";
     public const string UserLoginFailed = "user.login_failed";
     public const string ProducerCreated = "producer.created";

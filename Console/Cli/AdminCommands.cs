@@ -18,7 +18,9 @@ public static class AdminCommands
 
     public static async Task<int> UserAsync(CliArguments arguments)
     {
-        if (arguments.TakeWord() != "add") throw new UsageException("expected 'user add EMAIL --role ROLE'");
+        var verb = arguments.TakeWord();
+        if (verb is "role" or "disable" or "enable") return await ChangeUserAsync(verb, arguments);
+        if (verb != "add") throw new UsageException("expected 'user add EMAIL --role ROLE', 'user role EMAIL --role ROLE', 'user disable EMAIL' or 'user enable EMAIL'");
         var email = arguments.TakeWord() ?? throw new UsageException("user add needs an EMAIL");
         var role = arguments.TakeOption("--role") ?? throw new UsageException("user add needs --role ROLE");
         var password = ReadPassword();
@@ -28,6 +30,23 @@ public static class AdminCommands
         await using var host = await AdminHost.StartAsync(arguments.Remaining);
         var user = await host.Services.GetRequiredService<UserStore>().CreateAsync(email, password, role, Actor.Console);
         System.Console.WriteLine($"Created user {user.Email} (id {user.Id}) with role {user.Role}.");
+        return 0;
+    }
+
+    /// <summary><c>user role EMAIL --role ROLE</c>, <c>user disable EMAIL</c>, <c>user enable EMAIL</c>: audited as done by the console.</summary>
+    private static async Task<int> ChangeUserAsync(string verb, CliArguments arguments)
+    {
+        var email = arguments.TakeWord() ?? throw new UsageException($"user {verb} needs an EMAIL");
+        var role = verb == "role" ? arguments.TakeOption("--role") ?? throw new UsageException("user role needs --role ROLE") : null;
+
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        var users = host.Services.GetRequiredService<UserStore>();
+        var user = verb switch
+        {
+            "role" => await users.ChangeRoleAsync(email, role!, Actor.Console),
+            _ => await users.SetDisabledAsync(email, verb == "disable", Actor.Console),
+        };
+        System.Console.WriteLine($"{user.Email} (id {user.Id}) is now {(user.DisabledAt is null ? "enabled" : "disabled")} with role {user.Role}.");
         return 0;
     }
 

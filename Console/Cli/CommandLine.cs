@@ -12,6 +12,9 @@ public static class CommandLine
           migrate                           apply pending database migrations and install the default policy
           user add EMAIL --role ROLE        create a person; the password is read from standard input
                                             (roles: moderator, senior, admin, auditor)
+          user role EMAIL --role ROLE       give a person another role (audited; their sessions follow)
+          user disable EMAIL | user enable EMAIL
+                                            end or restore a person's access (audited)
           producer add NAME                 create a producer and print its API key, once, on the last line
           simulate --url URL --key KEY      stream demo generations to a console's ingest hub
                    [--rate N] [--count N] [--batch N] [--seed N]

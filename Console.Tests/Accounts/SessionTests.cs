@@ -1,0 +1,83 @@
+using System.Net;
+using Dapper;
+using Microsoft.AspNetCore.Components.Authorization;
+using ModerationConsole.Accounts;
+using ModerationConsole.Audit;
+using ModerationConsole.Tests.Infrastructure;
+
+namespace ModerationConsole.Tests.Accounts;
+
+/// <summary>Role changes and disabling are audited, and a session does not outlive the role it was signed in with.</summary>
+public sealed class SessionTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestConsole console = null!;
+
+    public async ValueTask InitializeAsync() => console = await TestConsole.StartAsync(postgres);
+
+    public async ValueTask DisposeAsync() => await console.DisposeAsync();
+
+    [Fact]
+    public async Task A_demoted_admin_loses_the_admin_pages_with_the_cookie_they_already_have()
+    {
+        using var admin = await console.ClientAsync(Roles.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/jobs")).StatusCode);
+        var email = await EmailOfLastUserAsync();
+
+        await console.Service<UserStore>().ChangeRoleAsync(email, Roles.Moderator, Actor.Console);
+
+        await Eventually.TrueAsync(async () => (await admin.GetAsync("/admin/jobs")).StatusCode == HttpStatusCode.Redirect,
+            within: SessionCheck.CacheFor * 3);
+        var after = await admin.GetAsync("/admin/jobs");
+        Assert.StartsWith("/login", after.Headers.Location!.PathAndQuery);
+        await using var connection = await console.OpenConnectionAsync();
+        var details = await connection.QuerySingleAsync<string>("select details::text from audit_log where action = 'user.role_changed'");
+        Assert.Contains("\"from\": \"admin\"", details);
+        Assert.Contains("\"to\": \"moderator\"", details);
+    }
+
+    [Fact]
+    public async Task A_disabled_person_cannot_use_their_session_nor_sign_in_and_enabling_restores_access()
+    {
+        using var auditor = await console.ClientAsync(Roles.Auditor);
+        var email = await EmailOfLastUserAsync();
+        var users = console.Service<UserStore>();
+
+        await users.SetDisabledAsync(email, true, Actor.Console);
+
+        await Eventually.TrueAsync(async () => (await auditor.GetAsync("/audit")).StatusCode == HttpStatusCode.Redirect,
+            within: SessionCheck.CacheFor * 3);
+        Assert.Null(await users.SignInAsync(email, TestData.Password, null));
+        await users.SetDisabledAsync(email, false, Actor.Console);
+        Assert.NotNull(await users.SignInAsync(email, TestData.Password, null));
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(["user.disabled", "user.enabled"],
+            (await connection.QueryAsync<string>("select action from audit_log where action in ('user.disabled', 'user.enabled') order by id")).ToList());
+    }
+
+    [Fact]
+    public async Task Open_circuits_revalidate_their_session_through_the_console_s_provider()
+    {
+        await using var scope = console.Services.CreateAsyncScope();
+
+        Assert.IsType<RevalidatingSessionStateProvider>(scope.ServiceProvider.GetRequiredService<AuthenticationStateProvider>());
+    }
+
+    [Fact]
+    public async Task An_unknown_role_or_person_is_refused_naming_the_field()
+    {
+        var users = console.Service<UserStore>();
+        var (account, _) = await console.PersonAsync(Roles.Moderator);
+
+        var badRole = await Assert.ThrowsAsync<ArgumentException>(() => users.ChangeRoleAsync(account.Email, "superuser", Actor.Console));
+        var nobody = await Assert.ThrowsAsync<ArgumentException>(() => users.SetDisabledAsync("nobody@example.org", true, Actor.Console));
+
+        Assert.StartsWith("role:", badRole.Message);
+        Assert.StartsWith("email:", nobody.Message);
+    }
+
+    private async Task<string> EmailOfLastUserAsync()
+    {
+        await using var connection = await console.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<string>("select email from users order by id desc limit 1");
+    }
+}
