@@ -25,6 +25,8 @@ public sealed class ExportBenchmark : IBenchmark
         await SeedAsync(run, rows, ct);
         report.Figure("decisions seeded", rows, $"rows in {seeding.Elapsed.TotalSeconds:0.0} s");
 
+        await SearchLatencyAsync(services.GetRequiredService<AuditSearch>(), report, ct);
+
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         var baselineHeap = GC.GetTotalMemory(forceFullCollection: true);
@@ -58,6 +60,26 @@ public sealed class ExportBenchmark : IBenchmark
         // more. Streaming keeps the growth to buffers and the GC's allowance, a few MiB whatever the size.
         report.Ratio("working set growth / file size", workingSetGrowth, file.Bytes, goal: 0.25, higherIsBetter: false);
         File.Delete(services.GetRequiredService<ExportJob>().PathOf(jobId, file.Format));
+    }
+
+    /// <summary>Auditors' search on the same million rows: key-paged, so the last page costs what the first does.</summary>
+    private static async Task SearchLatencyAsync(AuditSearch search, BenchReport report, CancellationToken ct)
+    {
+        var filters = new (string Name, AuditFilter Filter)[]
+        {
+            ("search page, no filter", new AuditFilter()),
+            ("search page, by moderator", new AuditFilter { Moderator = "bench-moderator@example.org" }),
+            ("search page, by platform user", new AuditFilter { PlatformUser = "user-42" }),
+            ("search page, by jurisdiction", new AuditFilter { Jurisdiction = "DE", Decision = "blocked" }),
+        };
+        foreach (var (name, filter) in filters)
+        {
+            await search.DecisionsAsync(filter, null, 50, ct); // warm the plan and the cache
+            var timer = Stopwatch.StartNew();
+            var page = await search.DecisionsAsync(filter, null, 50, ct);
+            for (var i = 0; i < 20 && page.Before is not null; i++) page = await search.DecisionsAsync(filter, page.Before, 50, ct);
+            report.Figure(name, timer.Elapsed.TotalMilliseconds / 21, "ms (mean of 21 pages)");
+        }
     }
 
     private static long WorkingSet()
