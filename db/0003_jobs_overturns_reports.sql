@@ -30,3 +30,7 @@ create index decisions_by_time on decisions (decided_at, id);
 create index decisions_by_moderator on decisions (decided_by, id) where decided_by is not null;
 create index audit_log_by_action on audit_log (action, id);
 create index audit_log_by_actor on audit_log (actor_kind, actor_id, id);
+
+-- Scores are compared with thresholds such as 0.7; as real, 0.7 is stored as 0.699999988 and falls below it, while
+-- routing at ingest compared the producer's exact value. Double precision keeps what the producer sent.
+alter table item_scores alter column score type double precision using score::numeric::double precision;

@@ -115,5 +115,5 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                 insert into item_scores (item_id, source, category, score)
                 select @itemId, 'upstream', category, score from unnest(@categories, @scores) as s (category, score)
                 """,
-                new { itemId, categories = scores.Keys.ToArray(), scores = scores.Values.Select(v => (float)v).ToArray() }, transaction);
+                new { itemId, categories = scores.Keys.ToArray(), scores = scores.Values.ToArray() }, transaction);
 }

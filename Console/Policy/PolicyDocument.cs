@@ -18,9 +18,49 @@ public sealed record CategoryRule
     public required string Reason { get; init; }
 }
 
+/// <summary>
+/// A change of one category's thresholds for some jurisdictions and/or user tiers, e.g. stricter sexual-content blocking
+/// in the EU, or real-person likenesses blocked sooner unless the user is verified. Null lists match anything.
+/// </summary>
+public sealed record PolicyOverride
+{
+    public required string Category { get; init; }
+    /// <summary>ISO 3166-1 alpha-2 codes; null: every jurisdiction (including none given).</summary>
+    public IReadOnlyList<string>? Jurisdictions { get; init; }
+    /// <summary>User tiers this applies to; null: every tier.</summary>
+    public IReadOnlyList<string>? UserTiers { get; init; }
+    /// <summary>User tiers this does not apply to (e.g. "verified"); a missing tier is never excepted.</summary>
+    public IReadOnlyList<string>? ExceptUserTiers { get; init; }
+    public double? ReviewAt { get; init; }
+    public double? AutoBlockAt { get; init; }
+    /// <summary>Why the override exists, for the next admin.</summary>
+    public string? Note { get; init; }
+
+    public bool Applies(string? jurisdiction, string? userTier) =>
+        (Jurisdictions is null || (jurisdiction is not null && Jurisdictions.Contains(jurisdiction, StringComparer.OrdinalIgnoreCase)))
+        && (UserTiers is null || (userTier is not null && UserTiers.Contains(userTier, StringComparer.OrdinalIgnoreCase)))
+        && (ExceptUserTiers is null || userTier is null || !ExceptUserTiers.Contains(userTier, StringComparer.OrdinalIgnoreCase));
+}
+
 public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
 {
+    /// <summary>Applied in order: a later matching override replaces what an earlier one set.</summary>
+    public IReadOnlyList<PolicyOverride> Overrides { get; init; } = [];
+
     public CategoryRule? Find(string category) => Categories.FirstOrDefault(c => c.Name == category);
+
+    /// <summary>The category's rule as it applies to an item from <paramref name="jurisdiction"/> and <paramref name="userTier"/>.</summary>
+    public CategoryRule? RuleFor(string category, string? jurisdiction, string? userTier)
+    {
+        var rule = Find(category);
+        if (rule is null || Overrides.Count == 0) return rule;
+        foreach (var o in Overrides)
+        {
+            if (o.Category != category || !o.Applies(jurisdiction, userTier)) continue;
+            rule = rule with { ReviewAt = o.ReviewAt ?? rule.ReviewAt, AutoBlockAt = o.AutoBlockAt ?? rule.AutoBlockAt };
+        }
+        return rule;
+    }
 
     /// <summary>Problems that make the document unusable, each naming the category and field.</summary>
     public IReadOnlyList<string> Validate()
@@ -40,6 +80,21 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
                 problems.Add($"category '{c.Name}': an always-human category cannot have autoBlockAt");
             if (c.Severity is < 0 or > 1000) problems.Add($"category '{c.Name}': severity must be in [0, 1000]");
             if (string.IsNullOrWhiteSpace(c.Reason)) problems.Add($"category '{c.Name}': reason is required");
+        }
+        for (var i = 0; i < Overrides.Count; i++)
+        {
+            var o = Overrides[i];
+            var where = $"override {i + 1} ({o.Category})";
+            if (Find(o.Category) is not { } rule) { problems.Add($"{where}: category '{o.Category}' is not in the policy"); continue; }
+            if (o.ReviewAt is < 0 or > 1) problems.Add($"{where}: reviewAt must be in [0, 1]");
+            if (o.AutoBlockAt is < 0 or > 1) problems.Add($"{where}: autoBlockAt must be in [0, 1]");
+            if (rule.AlwaysHuman && o.AutoBlockAt is not null) problems.Add($"{where}: an always-human category cannot have autoBlockAt");
+            var merged = rule with { ReviewAt = o.ReviewAt ?? rule.ReviewAt, AutoBlockAt = o.AutoBlockAt ?? rule.AutoBlockAt };
+            if (merged.AutoBlockAt is { } block && block < merged.ReviewAt) problems.Add($"{where}: autoBlockAt must not be below reviewAt");
+            if (o.Jurisdictions?.Any(j => j.Length != 2 || !j.All(char.IsAsciiLetterUpper)) == true)
+                problems.Add($"{where}: jurisdictions must be ISO 3166-1 alpha-2 codes in capitals, e.g. DE");
+            if (o.Jurisdictions is null && o.UserTiers is null && o.ExceptUserTiers is null)
+                problems.Add($"{where}: name the jurisdictions or user tiers it applies to (else change the category itself)");
         }
         return problems;
     }

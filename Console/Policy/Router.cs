@@ -43,7 +43,7 @@ public static class Router
             return new RouteResult(Routes.AutoBlocked, null, SeverityOf(policy, match.Categories), match.Categories);
 
         var known = input.Scores
-            .Select(s => (Rule: policy.Find(s.Key), Score: s.Value))
+            .Select(s => (Rule: policy.RuleFor(s.Key, input.Jurisdiction, input.UserTier), Score: s.Value))
             .Where(s => s.Rule is not null)
             .Select(s => (Rule: s.Rule!, s.Score))
             .ToList();

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+
+namespace ModerationConsole.Policy;
+
+/// <summary>A stored item as routing sees it: its current route and the evidence routing decides on.</summary>
+public sealed class RoutableItem
+{
+    public long Id { get; init; }
+    public long ProducerId { get; init; }
+    public string UserId { get; init; } = "";
+    public string Route { get; init; } = "";
+    public string? Jurisdiction { get; init; }
+    public string? UserTier { get; init; }
+    public string Scores { get; init; } = "{}";
+
+    /// <summary>Per category, the strongest score any source gave (the producer's own, or a local classifier's).</summary>
+    public RouteInput ToInput() =>
+        new(JsonSerializer.Deserialize<Dictionary<string, double>>(Scores) ?? [], null, Jurisdiction, UserTier);
+}
+
+/// <summary>Reads items with their routing evidence; shared by the what-if numbers and the re-route job so both see the same inputs.</summary>
+public static class RoutingInputs
+{
+    public const string Select =
+        """
+        select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
+               coalesce((select jsonb_object_agg(category, score)
+                         from (select category, max(score) as score from item_scores where item_id = r.id group by category) best),
+                        '{}')::text as scores
+        from review_items r
+        """;
+
+    /// <summary>Every pending item, streamed in id order (the what-if reads the whole backlog without holding it).</summary>
+    public static IAsyncEnumerable<RoutableItem> PendingAsync(NpgsqlConnection connection) =>
+        connection.QueryUnbufferedAsync<RoutableItem>(Select + " where r.status = 'pending' order by r.id");
+}
