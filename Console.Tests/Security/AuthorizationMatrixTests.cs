@@ -56,6 +56,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/audit", Auditors),
         (HttpMethod.Get, "/reports", Auditors),
         (HttpMethod.Get, "/admin/jobs", Admins),
+        (HttpMethod.Get, "/admin/policy", Admins),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
