@@ -28,6 +28,7 @@ public static class AuditActions
     public const string UserLoginFailed = "user.login_failed";
     public const string ProducerCreated = "producer.created";
     public const string ProducerKeyRotated = "producer.key_rotated";
+    public const string ProducerRevoked = "producer.revoked";
     public const string PolicyActivated = "policy.activated";
     public const string ExportDownloaded = "export.downloaded";
     public const string ChainVerified = "audit.verified";

@@ -53,6 +53,21 @@ public sealed class ProducerStore(Db db)
         }, ct);
     }
 
+    public Task<IReadOnlyList<Producer>> ListAsync(CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyList<Producer>>(async connection => (await connection.QueryAsync<Producer>(
+            "select id, name, key_prefix as keyprefix, created_at as createdat, revoked_at as revokedat from producers order by name")).AsList(), ct);
+
+    /// <summary>Revokes the producer's key for good (new requests and connections are refused); audited. False when unknown or already revoked.</summary>
+    public Task<bool> RevokeAsync(string name, Actor actor, CancellationToken ct = default) =>
+        db.InTransactionAsync(async (connection, transaction) =>
+        {
+            var id = await connection.ExecuteScalarAsync<long?>(
+                "update producers set revoked_at = now() where name = @name and revoked_at is null returning id", new { name }, transaction);
+            if (id is null) return false;
+            await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ProducerRevoked, details: new { producerId = id, name });
+            return true;
+        }, ct);
+
     /// <summary>The producer owning <paramref name="apiKey"/>, or null for an unknown or revoked key.</summary>
     public Task<Producer?> AuthenticateAsync(string apiKey, CancellationToken ct = default) =>
         db.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<Producer>(
