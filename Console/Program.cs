@@ -7,6 +7,7 @@ using ModerationConsole.Decisions;
 using ModerationConsole.Hosting;
 using ModerationConsole.Ingest;
 using ModerationConsole.Jobs;
+using ModerationConsole.Operations;
 using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
@@ -33,6 +34,7 @@ public static class Program
             .AddQueue()
             .AddReview()
             .AddAudit()
+            .AddOperations()
             .AddUserInterface();
 
         var app = builder.Build();
@@ -47,6 +49,7 @@ public static class Program
         app.MapReview();
         app.MapAudit();
         app.MapJobs();
+        app.MapOperations();
         app.MapUserInterface();
         return app;
     }

@@ -75,6 +75,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
         (HttpMethod.Get, "/login", Everyone),
+        // Operators' probes: health for anyone, metrics for loopback and configured networks (the tests scrape from loopback).
+        (HttpMethod.Get, "/healthz", Everyone),
+        (HttpMethod.Get, "/metrics", Everyone),
     ];
 
     [Fact]
