@@ -2,6 +2,7 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Cli;
 using ModerationConsole.Components;
+using ModerationConsole.Dashboard;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Hosting;
@@ -35,6 +36,7 @@ public static class Program
             .AddReview()
             .AddAudit()
             .AddOperations()
+            .AddDashboard()
             .AddUserInterface();
 
         var app = builder.Build();

@@ -3,7 +3,7 @@ using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Browser;
 
-/// <summary>An admin lowers a threshold in the browser, sees the what-if, saves, and watches the queue shrink.</summary>
+/// <summary>An admin lowers a threshold in the browser, sees the what-if, saves, watches the queue shrink and the dashboard follow.</summary>
 public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
 {
     [Fact]
@@ -37,5 +37,15 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
 
         await page.GotoAsync("/queue");
         await Assertions.Expect(page.GetByTestId("queue-standard-waiting")).ToHaveTextAsync("2");
+
+        // The dashboard follows new traffic without a reload.
+        await page.GotoAsync("/dashboard");
+        await Assertions.Expect(page.GetByTestId("dash-waiting-standard")).ToHaveTextAsync("2");
+        await using (var producer = await ProducerClient.ConnectAsync(console.BaseAddress, key))
+        {
+            await producer.SubmitAsync(GenerationBuilder.Queued().Build());
+        }
+        await Assertions.Expect(page.GetByTestId("dash-waiting-standard")).ToHaveTextAsync("3", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.GetByTestId("dash-automated-share")).ToContainTextAsync("of 3 decisions automated");
     }
 }

@@ -57,6 +57,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/reports", Auditors),
         (HttpMethod.Get, "/admin/jobs", Admins),
         (HttpMethod.Get, "/admin/policy", Admins),
+        (HttpMethod.Get, "/dashboard", Admins),
         (HttpMethod.Get, "/admin/users", Admins),
         (HttpMethod.Get, "/admin/producers", Admins),
         (HttpMethod.Get, "/hangfire", Admins),

@@ -33,6 +33,7 @@ public static class AuditActions
     public const string ExportDownloaded = "export.downloaded";
     public const string ChainVerified = "audit.verified";
     public const string DecisionOverturned = "decision.overturned";
+    public const string DecisionConfirmed = "decision.confirmed";
     public const string JobRequested = "job.requested";
     public const string JobCancelRequested = "job.cancel_requested";
     public const string JobFinished = "job.finished";

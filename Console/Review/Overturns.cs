@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using ModerationConsole.Accounts;
+using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Policy;
@@ -54,6 +55,28 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
             var ids = await decisions.WriteAsync(connection, transaction,
                 [new PendingDecision(current.ItemId, current.ProducerId, current.PlatformUserId, decision, categories, reason, note, userId, decisionId)]);
             return ids[0];
+        }, ct);
+    }
+
+    /// <summary>
+    /// A senior re-read a decision and agrees with it: recorded (audited as <c>decision.confirmed</c>) so agreement with
+    /// seniors can be measured on re-reviewed items, not only disagreement.
+    /// </summary>
+    public Task ConfirmAsync(ClaimsPrincipal user, long decisionId, CancellationToken ct = default)
+    {
+        if (!user.Satisfies(Policies.Escalations))
+            throw new UnauthorizedAccessException("Only senior moderators and admins re-review decisions.");
+        var userId = user.UserId();
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            var decision = await connection.QuerySingleOrDefaultAsync<(long ItemId, long? OverturnedBy)>(
+                "select item_id, (select o.id from decisions o where o.overturns = d.id) from decisions d where d.id = @decisionId for update",
+                new { decisionId }, transaction);
+            if (decision.ItemId == 0) throw new ReviewException($"decision: there is no decision {decisionId}.");
+            if (decision.OverturnedBy is { } later) throw new ReviewException($"decision: {decisionId} was overturned by decision {later}; it no longer stands.");
+            await AuditLog.AppendAsync(connection, transaction, Audit.Actor.User(userId), Audit.AuditActions.DecisionConfirmed, decision.ItemId,
+                new { decisionId });
+            return 0;
         }, ct);
     }
 
