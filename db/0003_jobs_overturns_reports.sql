@@ -34,3 +34,6 @@ create index audit_log_by_actor on audit_log (actor_kind, actor_id, id);
 -- Scores are compared with thresholds such as 0.7; as real, 0.7 is stored as 0.699999988 and falls below it, while
 -- routing at ingest compared the producer's exact value. Double precision keeps what the producer sent.
 alter table item_scores alter column score type double precision using score::numeric::double precision;
+
+-- "Which item do I hold?" is asked on every claim; without this it walks the whole pending queue.
+create index review_items_held on review_items (claimed_by, queue) where status = 'pending' and claimed_by is not null;

@@ -16,6 +16,7 @@ public static class BenchCommand
     public static IReadOnlyList<IBenchmark> All { get; } =
     [
         new Audit.Exports.ExportBenchmark(),
+        new Queue.ClaimsBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -23,12 +23,19 @@ public sealed class DecisionFeed(Db db)
                 .Select(r => (r.ProducerId, r.ToNotice())).ToList(), ct);
 
     /// <summary>The producer's decisions after <paramref name="after"/>, in cursor order.</summary>
+    /// <remarks>
+    /// Reads under the producer's cursor lock (exclusive; writers hold it shared until they commit, see
+    /// <see cref="DecisionWriter"/>): once it is granted no decision of this producer is in flight, so every id up to the
+    /// newest one visible has committed or never will, and a producer that stores the last cursor misses nothing.
+    /// </remarks>
     public Task<DecisionPage> PageAsync(long producerId, long after, int limit, CancellationToken ct) =>
-        db.ReadAsync(async connection =>
+        db.InTransactionAsync(async (connection, transaction) =>
         {
+            await connection.ExecuteAsync("select pg_advisory_xact_lock(@lockClass, @producerId::int4)",
+                new { lockClass = DecisionWriter.CursorLockClass, producerId }, transaction);
             var rows = (await connection.QueryAsync<Row>(
                 Select + " where d.producer_id = @producerId and d.id > @after order by d.id limit @limit",
-                new { producerId, after, limit })).Select(r => r.ToNotice()).ToList();
+                new { producerId, after, limit }, transaction)).Select(r => r.ToNotice()).ToList();
             return new DecisionPage(rows, rows.Count > 0 ? rows[^1].Cursor : after);
         }, ct);
 

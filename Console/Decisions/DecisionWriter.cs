@@ -16,11 +16,12 @@ public sealed class DecisionWriter
     {
         if (pending.Count == 0) return [];
 
-        // The decision id is the producer's cursor, so per producer ids must become visible in the order they are
-        // assigned: otherwise a reader could see 102, store it, and never see 101 committing later. Holding a
-        // per-producer lock from taking the id until commit gives that order. Taken in id order to avoid deadlocks.
+        // The decision id is the producer's cursor: a reader must never see 102, store it, and miss 101 committing later.
+        // Writers hold a shared per-producer lock from before taking an id until commit; the cursor reader takes it
+        // exclusively for the moment it reads (DecisionFeed), so it reads only when no id below the sequence's current
+        // value is still in flight. Writers do not wait for each other. Taken in producer order to avoid deadlocks.
         foreach (var producerId in pending.Select(p => p.ProducerId).Distinct().Order())
-            await connection.ExecuteAsync("select pg_advisory_xact_lock(@lockClass, @producerId::int4)",
+            await connection.ExecuteAsync("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
                 new { lockClass = CursorLockClass, producerId }, transaction);
 
         var ids = new List<long>(pending.Count);
@@ -81,5 +82,5 @@ public sealed class DecisionWriter
         return blocks - replacedBlocked;
     }
 
-    private const int CursorLockClass = 0x4D43; // "MC": keeps our advisory locks apart from anyone else's
+    internal const int CursorLockClass = 0x4D43; // "MC": keeps our advisory locks apart from anyone else's
 }

@@ -68,7 +68,7 @@ public sealed class ExportBenchmark : IBenchmark
         var filters = new (string Name, AuditFilter Filter)[]
         {
             ("search page, no filter", new AuditFilter()),
-            ("search page, by moderator", new AuditFilter { Moderator = "bench-moderator@example.org" }),
+            ("search page, by moderator", new AuditFilter { Moderator = BenchSeed.ModeratorEmail }),
             ("search page, by platform user", new AuditFilter { PlatformUser = "user-42" }),
             ("search page, by jurisdiction", new AuditFilter { Jurisdiction = "DE", Decision = "blocked" }),
         };
@@ -88,29 +88,20 @@ public sealed class ExportBenchmark : IBenchmark
         return process.WorkingSet64;
     }
 
-    /// <summary>N decided items with their decisions, written by PostgreSQL itself (generate_series): seeding is not what is measured.</summary>
+    /// <summary>N decided items (see <see cref="BenchSeed"/>) and a decision for each, a quarter of them automatic.</summary>
     private static async Task SeedAsync(BenchRun run, int rows, CancellationToken ct)
     {
         await using var connection = await run.OpenConnectionAsync(ct);
+        await BenchSeed.ItemsAsync(connection, rows, pending: false);
         await connection.ExecuteAsync(
             """
-            insert into producers (name, key_hash, key_prefix) values ('bench-platform', '\x00', 'bench');
-            insert into users (email, password_hash, role) values ('bench-moderator@example.org', 'not a hash', 'moderator');
-            insert into images (sha256, content_type, width, height, byte_length, bytes) values ('\x01', 'image/png', 1, 1, 1, '\x00');
-            insert into review_items (producer_id, generation_id, user_id, prompt, created_at, image_sha256, jurisdiction,
-                                      policy_version, route, status, queue, received_at)
-            select (select id from producers), 'gen-' || g, 'user-' || (g % 5000),
-                   'photorealistic portrait of a person at the beach, prompt number ' || g, now() - interval '1 day', '\x01',
-                   case when g % 3 = 0 then 'DE' else 'FR' end, (select version from policies where active), 'queued', 'decided', null,
-                   now() - interval '1 day'
-            from generate_series(1, @rows) g;
             insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at)
             select r.id, r.producer_id, case when r.id % 2 = 0 then 'blocked' else 'approved' end,
                    case when r.id % 2 = 0 then '{sexual}'::text[] else '{}'::text[] end,
                    'The image was removed because it depicts sexual content.', null, r.id % 4 = 0,
                    case when r.id % 4 = 0 then null else (select id from users) end, now()
             from review_items r;
-            analyze review_items; analyze decisions;
-            """, new { rows }, commandTimeout: 0);
+            analyze decisions;
+            """, commandTimeout: 0);
     }
 }

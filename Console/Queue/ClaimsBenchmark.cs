@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dapper;
+using ModerationConsole.Accounts;
+using ModerationConsole.Bench;
+using ModerationConsole.Policy;
+using ModerationConsole.Review;
+using Npgsql;
+
+namespace ModerationConsole.Queue;
+
+/// <summary>
+/// <c>bench claims</c>: N pending items (default 1,000,000) and 32 moderators claiming and deciding as fast as they can
+/// through the console's services (claim with lease and audit entry, approve with decision, audit entry and NOTIFY),
+/// against pgbench running the bare claim statement (the same SKIP LOCKED query, retiring the row it takes) with 32
+/// clients on the same database in the same run.
+/// </summary>
+public sealed partial class ClaimsBenchmark : IBenchmark
+{
+    private const int Moderators = 32;
+
+    public string Name => "claims";
+    public string Summary => "p50/p99 claim latency and claims/s of 32 moderators over N pending items (default 1,000,000), against pgbench of the bare SKIP LOCKED claim; goals p99 ≤ 10 ms, ≥ 0.5 of pgbench";
+
+    public async Task RunAsync(BenchRun run, CancellationToken ct)
+    {
+        var rows = run.Arguments.TakeIntOption("--rows", 10_000, 50_000_000) ?? 1_000_000;
+        var seconds = run.Arguments.TakeIntOption("--seconds", 5, 600) ?? 20;
+        var (services, _) = await run.StartConsoleAsync();
+        var report = run.Report;
+
+        await using (var connection = await run.OpenConnectionAsync(ct))
+        {
+            var seeding = Stopwatch.StartNew();
+            await BenchSeed.ItemsAsync(connection, rows, pending: true);
+            report.Figure("pending items seeded", rows, $"items in {seeding.Elapsed.TotalSeconds:0.0} s");
+        }
+        var moderators = await ModeratorsAsync(run, ct);
+        var claims = services.GetRequiredService<ClaimService>();
+        var actions = services.GetRequiredService<ReviewActions>();
+
+        var latencies = new List<double>[Moderators];
+        var decideLatencies = new List<double>[Moderators];
+        var until = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Moderators).Select(m => Task.Run(async () =>
+        {
+            var mine = latencies[m] = new List<double>(4096);
+            var decides = decideLatencies[m] = new List<double>(4096);
+            while (until.Elapsed.TotalSeconds < seconds && !ct.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var claim = await claims.ClaimNextAsync(moderators[m], Queues.Standard, ct);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (claim is null) break;
+                started = Stopwatch.GetTimestamp();
+                await actions.ApproveAsync(moderators[m], claim, null, ct);
+                decides.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }, ct)));
+        var elapsed = until.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var consoleRate = all.Length / elapsed;
+        report.Figure("console: claims (each then decided)", all.Length, $"in {elapsed:0.0} s by {Moderators} moderators");
+        report.Figure("console: claim latency p50", Percentile(all, 0.50), "ms");
+        report.Goal("console: claim latency p99", Percentile(all, 0.99), "ms", bound: 10);
+        var decided = decideLatencies.SelectMany(l => l).Order().ToArray();
+        report.Figure("console: decide latency p50", Percentile(decided, 0.50), "ms");
+        report.Figure("console: decide latency p99", Percentile(decided, 0.99), "ms");
+        report.Figure("console: claims per second", consoleRate, "claims/s");
+
+        var pgbench = await PgbenchAsync(run.ConnectionString, seconds, ct);
+        report.Figure("pgbench: bare claim statement, 32 clients", pgbench.Tps, "claims/s");
+        report.Figure("pgbench: mean latency", pgbench.LatencyMs, "ms");
+        report.Ratio("console claims/s / pgbench claims/s", consoleRate, pgbench.Tps, goal: 0.5);
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static async Task<System.Security.Claims.ClaimsPrincipal[]> ModeratorsAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        var accounts = await connection.QueryAsync<UserAccount>(
+            """
+            insert into users (email, password_hash, role)
+            select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @Moderators) g
+            returning id, email, role, created_at as createdat, disabled_at as disabledat
+            """, new { Moderators });
+        return accounts.Select(AccountPrincipal.For).ToArray();
+    }
+
+    /// <summary>The claim query of <see cref="ClaimService"/>, retiring the row it takes as a decision would.</summary>
+    private const string BareClaim =
+        """
+        with next as (
+            select id from review_items
+            where status = 'pending' and queue = 'standard' and (claim_expires_at is null or claim_expires_at <= now())
+            order by priority desc, received_at, id
+            limit 1
+            for update skip locked)
+        update review_items r set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
+        from next where r.id = next.id;
+        """;
+
+    private static async Task<(double Tps, double LatencyMs)> PgbenchAsync(string connectionString, int seconds, CancellationToken ct)
+    {
+        var script = Path.GetTempFileName();
+        await File.WriteAllTextAsync(script, BareClaim.ReplaceLineEndings(" ") + "\n", ct);
+        try
+        {
+            var c = new NpgsqlConnectionStringBuilder(connectionString);
+            var start = new ProcessStartInfo(PgbenchPath())
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                ArgumentList = { "-n", "-c", Moderators.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture),
+                                 "-f", script, "-h", c.Host!, "-p", c.Port.ToString(CultureInfo.InvariantCulture), "-U", c.Username!, c.Database! },
+            };
+            if (c.Password is { } password) start.Environment["PGPASSWORD"] = password;
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync(ct);
+            var errors = await process.StandardError.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct);
+            if (process.ExitCode != 0) throw new InvalidOperationException($"pgbench failed ({process.ExitCode}): {errors}");
+            return (double.Parse(Tps().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
+                    double.Parse(Latency().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    /// <summary>pgbench from PATH, or beside the machine's PostgreSQL server binaries (Debian keeps it there too).</summary>
+    private static string PgbenchPath()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+            if (File.Exists(Path.Combine(dir, "pgbench"))) return Path.Combine(dir, "pgbench");
+        return Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pgbench")).Where(File.Exists).Order().LastOrDefault()
+              ?? throw new InvalidOperationException("pgbench was not found; install PostgreSQL's client programs")
+            : throw new InvalidOperationException("pgbench was not found; install PostgreSQL's client programs");
+    }
+
+    [GeneratedRegex(@"tps = ([0-9.]+) \(without initial connection time\)")]
+    private static partial Regex Tps();
+
+    [GeneratedRegex(@"latency average = ([0-9.]+) ms")]
+    private static partial Regex Latency();
+}
