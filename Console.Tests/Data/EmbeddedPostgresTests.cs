@@ -30,7 +30,7 @@ public sealed class EmbeddedPostgresTests
             Assert.Equal(1, await ScalarAsync<int>(first.ConnectionString, "select 1"));
             Assert.Equal("moderation", await ScalarAsync<string>(first.ConnectionString, "select current_database()"));
             Assert.Equal("on", await ScalarAsync<string>(first.ConnectionString, "show fsync"));
-            Assert.Equal("200", await ScalarAsync<string>(first.ConnectionString, "show max_connections"));
+            Assert.Equal("300", await ScalarAsync<string>(first.ConnectionString, "show max_connections"));
             Assert.Equal("UTF8", await ScalarAsync<string>(first.ConnectionString, "show server_encoding"));
             var startedAt = await ScalarAsync<DateTime>(first.ConnectionString, "select pg_postmaster_start_time()");
 

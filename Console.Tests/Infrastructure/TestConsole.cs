@@ -37,6 +37,8 @@ public sealed class TestConsole : IAsyncDisposable
             "--urls", "http://127.0.0.1:0",
             $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
             "--Logging:LogLevel:Default=Warning",
+            // Many consoles run at once in a test run; two job workers each keep the cluster's connections in bounds.
+            "--Jobs:WorkerCount=2",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

@@ -8,22 +8,35 @@ namespace ModerationConsole.Data;
 /// The function must therefore be free of side effects outside the transaction; notifications to producers and
 /// screens go out only after commit (PostgreSQL NOTIFY is itself transactional).
 /// </summary>
-public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger)
+public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger) : IAsyncDisposable
 {
     private const int MaxAttempts = 5;
+    private readonly PostCommitNotifications notifications = new(dataSource, logger);
 
     public NpgsqlDataSource DataSource => dataSource;
 
+    /// <remarks>Notifications the work defers (<see cref="PostCommitNotifications.TryDefer"/>) are sent once it committed.</remarks>
     public async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(ct);
-                await using var transaction = await connection.BeginTransactionAsync(ct);
-                var result = await work(connection, transaction);
-                await transaction.CommitAsync(ct);
+                var deferred = new List<(string, string)>();
+                T result;
+                var outer = PostCommitNotifications.Begin(deferred);
+                try
+                {
+                    await using var connection = await dataSource.OpenConnectionAsync(ct);
+                    await using var transaction = await connection.BeginTransactionAsync(ct);
+                    result = await work(connection, transaction);
+                    await transaction.CommitAsync(ct);
+                }
+                finally
+                {
+                    PostCommitNotifications.End(outer);
+                }
+                notifications.Send(deferred);
                 return result;
             }
             catch (Exception ex) when (attempt < MaxAttempts && IsTransient(ex) && !ct.IsCancellationRequested)
@@ -54,4 +67,6 @@ public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger)
         System.Net.Sockets.SocketException or IOException or TimeoutException => true,
         _ => ex.InnerException is { } inner && IsTransient(inner),
     };
+
+    public ValueTask DisposeAsync() => notifications.DisposeAsync();
 }

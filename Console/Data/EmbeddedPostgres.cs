@@ -552,7 +552,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 "-c port=" + port.ToString(CultureInfo.InvariantCulture),
                 "-c unix_socket_directories=" + socketDirectory,
                 "-c fsync=on", // durability is a product promise: never turn this off for speed
-                "-c max_connections=200",
+                "-c max_connections=300", // each console holds a pool plus its job workers' listening connections
                 "-c shared_buffers=128MB");
             context.Logger?.LogInformation("Starting PostgreSQL on {Cluster}, port {Port}.", context.ClusterDirectory, port);
             var logLength = File.Exists(context.LogFile) ? new FileInfo(context.LogFile).Length : 0;

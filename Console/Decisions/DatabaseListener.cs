@@ -57,7 +57,10 @@ public sealed class DatabaseListener(
         var pushing = PushDecisionsAsync(decisionIds.Reader, ct);
         try
         {
-            while (true) await connection.WaitAsync(ct);
+            // Notifications are sent after commit and may be lost in a crash between the two: a quiet quarter minute
+            // also makes screens recount, so no count stays stale for long.
+            while (true)
+                if (!await connection.WaitAsync(TimeSpan.FromSeconds(15), ct)) queueSignals.Raise();
         }
         finally
         {

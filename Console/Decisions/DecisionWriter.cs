@@ -6,7 +6,7 @@ namespace ModerationConsole.Decisions;
 
 /// <summary>
 /// Writes final decisions inside the caller's transaction: the decision row, the user's strike on a block, the audit
-/// entry and a NOTIFY that pushes the notice to the producer after commit.
+/// entry, and a NOTIFY (sent once the transaction committed) that pushes the notice to the producer.
 /// </summary>
 public sealed class DecisionWriter
 {
@@ -62,10 +62,13 @@ public sealed class DecisionWriter
             });
         }
 
-        // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that.
+        // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that. Sent after commit when we can.
         foreach (var chunk in ids.Chunk(400))
-            await connection.ExecuteAsync("select pg_notify(@channel, @payload)",
-                new { channel = Channel, payload = string.Join(',', chunk) }, transaction);
+        {
+            var payload = string.Join(',', chunk);
+            if (!Data.PostCommitNotifications.TryDefer(Channel, payload))
+                await connection.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, transaction);
+        }
         return ids;
     }
 

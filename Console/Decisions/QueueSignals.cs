@@ -4,8 +4,8 @@ using Npgsql;
 namespace ModerationConsole.Decisions;
 
 /// <summary>
-/// "The queues changed": sent with NOTIFY inside the writing transaction, so every console instance hears it once the
-/// change is committed, and raised in-process by <see cref="DatabaseListener"/> for screens showing live counts.
+/// "The queues changed": a NOTIFY sent once the writing transaction committed (see <see cref="Data.PostCommitNotifications"/>),
+/// so every console instance hears it, raised in-process by <see cref="DatabaseListener"/> for screens showing live counts.
 /// </summary>
 public sealed class QueueSignals
 {
@@ -15,6 +15,9 @@ public sealed class QueueSignals
 
     public void Raise() => Changed?.Invoke();
 
+    /// <summary>After commit when called inside <see cref="Data.Db.InTransactionAsync{T}"/>; inside the transaction otherwise.</summary>
     public static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
-        connection.ExecuteAsync($"select pg_notify('{Channel}', '')", transaction: transaction);
+        Data.PostCommitNotifications.TryDefer(Channel, "")
+            ? Task.CompletedTask
+            : connection.ExecuteAsync($"select pg_notify('{Channel}', '')", transaction: transaction);
 }
