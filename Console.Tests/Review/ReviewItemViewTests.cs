@@ -72,6 +72,17 @@ public sealed class ReviewItemViewTests : BunitContext
     }
 
     [Fact]
+    public void Invisible_characters_in_the_prompt_are_shown_as_markers_so_nothing_is_hidden_or_reordered()
+    {
+        // A right-to-left override would show "exe.gpj" as "jpg.exe"; a zero-width space splits a word a filter looks for.
+        var view = RenderView(Item(prompt: "photo ‮exe.gpj‬ of a nu​de person"));
+
+        var markers = view.FindAll("[data-testid=prompt] .invisible-char").Select(m => m.TextContent).ToList();
+        Assert.Equal(["⟨U+202E⟩", "⟨U+202C⟩", "⟨U+200B⟩"], markers);
+        Assert.DoesNotContain('‮', view.Find("[data-testid=prompt]").TextContent);
+    }
+
+    [Fact]
     public void The_image_is_blurred_until_revealed_and_r_toggles_it()
     {
         var view = RenderView(Item());

@@ -3,12 +3,15 @@ using System.Text.RegularExpressions;
 namespace ModerationConsole.Review;
 
 /// <summary>
-/// Splits a prompt into plain and risky segments so the review screen can mark risky terms. The result is rendered as
-/// text nodes, never as markup: a prompt containing HTML stays inert.
+/// Splits a prompt into plain and risky segments so the review screen can mark risky terms, and shows invisible
+/// formatting characters (right-to-left overrides, zero-width spaces and joiners) as visible markers such as ⟨U+202E⟩,
+/// so a prompt cannot hide words or reorder what the moderator reads. The result is rendered as text nodes, never as
+/// markup: a prompt containing HTML stays inert.
 /// </summary>
 public static partial class PromptHighlighter
 {
-    public sealed record Segment(string Text, bool Risky);
+    /// <param name="Hidden">An invisible character, its text replaced by a marker naming its code point.</param>
+    public sealed record Segment(string Text, bool Risky, bool Hidden = false);
 
     public static IReadOnlyList<Segment> Split(string prompt)
     {
@@ -29,7 +32,25 @@ public static partial class PromptHighlighter
             return [new Segment(prompt, false)];
         }
         if (position < prompt.Length) segments.Add(new Segment(prompt[position..], false));
-        return segments;
+        return segments.SelectMany(RevealInvisible).ToList();
+    }
+
+    private static IEnumerable<Segment> RevealInvisible(Segment segment)
+    {
+        var text = segment.Text;
+        int index = 0, plainStart = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (System.Text.Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format)
+            {
+                if (index > plainStart) yield return segment with { Text = text[plainStart..index] };
+                yield return new Segment($"⟨U+{rune.Value:X4}⟩", false, Hidden: true);
+                plainStart = index + rune.Utf16SequenceLength;
+            }
+            index += rune.Utf16SequenceLength;
+        }
+        if (plainStart == 0) yield return segment;
+        else if (plainStart < text.Length) yield return segment with { Text = text[plainStart..] };
     }
 
     // Terms that often mark a violating request in image prompts; a reading aid for humans, not a classifier.

@@ -45,6 +45,13 @@ internal static class TextRules
             string allowed = kind == TextKind.FreeText ? " other than tab, line feed and carriage return" : "";
             return $"must not contain control characters{allowed} (found U+{(int)value[control]:X4} at position {control})";
         }
+        // Ids and names are compared and shown in tables: an invisible character (a right-to-left override, a zero-width
+        // space) would make two different ids look the same. Prose keeps them (right-to-left languages, emoji
+        // sequences); the review screen shows them as visible markers instead.
+        if (kind == TextKind.Identifier && IndexOfFormat(value) is var (format, position) && position >= 0)
+        {
+            return $"must not contain invisible formatting characters (found U+{format:X4} at position {position})";
+        }
         return null;
     }
 
@@ -68,6 +75,21 @@ internal static class TextRules
             }
         }
         return -1;
+    }
+
+    /// <summary>The first character of Unicode category Cf (bidi controls, zero-width characters, tags) and its position; -1 when none.</summary>
+    public static (int CodePoint, int Position) IndexOfFormat(string value)
+    {
+        int position = 0;
+        foreach (var rune in value.EnumerateRunes())
+        {
+            if (Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format)
+            {
+                return (rune.Value, position);
+            }
+            position += rune.Utf16SequenceLength;
+        }
+        return (0, -1);
     }
 
     /// <summary>Any Unicode control character (category Cc): C0, DEL and C1.</summary>
