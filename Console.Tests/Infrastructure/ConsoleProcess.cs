@@ -52,10 +52,12 @@ public static class ConsoleProcess
     public static Task<RunningConsole> ServeAsync(string connectionString, params string[] extraArgs) =>
         ServeAsync(Database(connectionString), extraArgs);
 
-    public static async Task<RunningConsole> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
+    public static Task<RunningConsole> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        ServeAtAsync(environment, $"http://127.0.0.1:{FreePort()}", extraArgs);
+
+    /// <summary>Starts <c>serve</c> at a given address, e.g. the one a killed console had, so its clients reconnect to it.</summary>
+    public static async Task<RunningConsole> ServeAtAsync(IReadOnlyDictionary<string, string> environment, string url, params string[] extraArgs)
     {
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
         var process = Start(environment, ["serve", "--urls", url, .. extraArgs], redirectInput: false);
         var running = new RunningConsole(process, new Uri(url));
         using var http = new HttpClient();
@@ -136,6 +138,15 @@ public sealed class RunningConsole : IAsyncDisposable
     }
 
     private const int Sigterm = 15;
+    private const int Sigkill = 9;
+
+    /// <summary>kill -9: no shutdown, no flushing, connections cut mid-request, as a crash or an OOM kill does.</summary>
+    public async Task KillHardAsync()
+    {
+        if (process.HasExited) return;
+        if (Kill(process.Id, Sigkill) != 0) throw new InvalidOperationException($"kill({process.Id}, SIGKILL) failed");
+        await process.WaitForExitAsync();
+    }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

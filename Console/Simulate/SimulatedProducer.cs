@@ -110,7 +110,8 @@ public sealed class SimulatedProducer
             {
                 throw; // the console refused the batch as a whole: sending it again would not help
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or InvalidOperationException or TaskCanceledException)
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or InvalidOperationException or TaskCanceledException
+                                           or System.Net.WebSockets.WebSocketException or HttpRequestException)
             {
                 log($"batch not acknowledged ({ex.Message}); sending it again once reconnected");
                 await WaitUntilConnectedAsync(connection, ct);

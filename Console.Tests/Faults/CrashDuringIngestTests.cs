@@ -1,0 +1,52 @@
+using Dapper;
+using ModerationConsole.Tests.Infrastructure;
+using Npgsql;
+
+namespace ModerationConsole.Tests.Faults;
+
+/// <summary>
+/// What producers fear most: the console dies mid-stream. A producer that re-sends what was not acknowledged (the
+/// `simulate` command does, as the contract asks) ends up with every item stored exactly once.
+/// </summary>
+public sealed partial class CrashDuringIngestTests(PostgresFixture postgres)
+{
+    private const int Items = 10_000;
+
+    [Fact]
+    public async Task A_console_killed_with_sigkill_mid_stream_and_restarted_loses_nothing_and_stores_nothing_twice()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
+        var environment = ConsoleProcess.Database(db);
+        var console = await ConsoleProcess.ServeAsync(environment);
+        var url = console.BaseAddress.ToString().TrimEnd('/');
+        try
+        {
+            var streaming = ConsoleProcess.RunAsync(db, null,
+                "simulate", "--url", url, "--key", key, "--count", Items.ToString(), "--rate", "3000", "--batch", "100", "--seed", "11");
+            await using var connection = new NpgsqlConnection(db);
+            await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<long>("select count(*) from review_items") >= Items / 4,
+                within: TimeSpan.FromSeconds(120));
+
+            await console.KillHardAsync();
+            var storedAtCrash = await connection.ExecuteScalarAsync<long>("select count(*) from review_items");
+            await console.DisposeAsync();
+            console = await ConsoleProcess.ServeAtAsync(environment, url);
+
+            var result = await streaming.WaitAsync(TimeSpan.FromMinutes(5));
+            Assert.True(result.ExitCode == 0, result.Errors);
+            Assert.True(storedAtCrash < Items, "the crash came before the end of the stream");
+            var (rows, distinct) = await connection.QuerySingleAsync<(long, long)>("select count(*), count(distinct generation_id) from review_items");
+            Assert.Equal((Items, Items), (rows, distinct));
+            Assert.Matches(Summary(), result.LastLine);
+        }
+        finally
+        {
+            await console.DisposeAsync();
+        }
+    }
+
+    // Everything acknowledged in the end: accepted the first time or, when the answer was lost, duplicate on re-send.
+    [System.Text.RegularExpressions.GeneratedRegex(@"10000 submitted \(\d+ accepted, \d+ duplicate, 0 rejected\)")]
+    private static partial System.Text.RegularExpressions.Regex Summary();
+}
