@@ -60,6 +60,13 @@ public static class IngestEndpoints
             {
                 return Results.BadRequest(new { errors = new[] { new FieldError("body", ex.Message) } });
             }
+            catch (Exception ex) when (Data.Db.IsTransient(ex))
+            {
+                // Nothing was acknowledged: the producer sends the same items again (committed ones come back as duplicates).
+                http.Response.Headers.RetryAfter = "2";
+                return Results.Json(new { errors = new[] { new FieldError("body", "the database could not be reached; send the same items again") } },
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
         }
     }
 

@@ -26,8 +26,14 @@ public sealed class IngestHub(IngestService ingest) : Hub
         await base.OnConnectedAsync();
     }
 
+    /// <summary>
+    /// The start of a <see cref="HubException"/> message that means "nothing was acknowledged, send the same items
+    /// again" (the database was unreachable past the console's own retries). Items that did commit come back as duplicates.
+    /// </summary>
+    public const string UnavailablePrefix = "unavailable:";
+
     public async Task<IngestReceipt> Submit(JsonElement item) =>
-        (await ingest.SubmitAsync(ProducerId, [item], Context.ConnectionAborted))[0];
+        (await StoreAsync([item]))[0];
 
     public async Task<IngestReceipt[]> SubmitBatch(JsonElement items)
     {
@@ -35,12 +41,24 @@ public sealed class IngestHub(IngestService ingest) : Hub
             throw new HubException("items: must be an array of generations");
         try
         {
-            return await ingest.SubmitAsync(ProducerId, items.EnumerateArray().ToList(), Context.ConnectionAborted);
+            return await StoreAsync(items.EnumerateArray().ToList());
         }
         catch (IngestBatchException ex)
         {
             // HubException's message reaches the client; the connection stays open.
             throw new HubException(ex.Message);
+        }
+    }
+
+    private async Task<IngestReceipt[]> StoreAsync(IReadOnlyList<JsonElement> items)
+    {
+        try
+        {
+            return await ingest.SubmitAsync(ProducerId, items, Context.ConnectionAborted);
+        }
+        catch (Exception ex) when (Data.Db.IsTransient(ex))
+        {
+            throw new HubException($"{UnavailablePrefix} the database could not be reached; nothing was acknowledged, send the same items again");
         }
     }
 }

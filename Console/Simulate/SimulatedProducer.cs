@@ -106,6 +106,11 @@ public sealed class SimulatedProducer
             {
                 return await connection.InvokeAsync<IngestReceipt[]>("SubmitBatch", batch, ct);
             }
+            catch (HubException ex) when (ex.Message.Contains(IngestHub.UnavailablePrefix, StringComparison.Ordinal) && !ct.IsCancellationRequested)
+            {
+                log($"batch not acknowledged ({ex.Message}); sending it again shortly");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
             catch (HubException)
             {
                 throw; // the console refused the batch as a whole: sending it again would not help

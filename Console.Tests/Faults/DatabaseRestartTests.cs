@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using Dapper;
+using ModerationConsole.Data;
+using ModerationConsole.Tests.Infrastructure;
+using Npgsql;
+
+namespace ModerationConsole.Tests.Faults;
+
+/// <summary>
+/// PostgreSQL restarts while a producer streams (a failover, an upgrade): the console recovers by itself and the
+/// producer's re-sends land, every item once. Runs on a cluster of its own, so the shared test cluster keeps running.
+/// </summary>
+public sealed partial class DatabaseRestartTests
+{
+    private const int Items = 3_000;
+
+    [Fact]
+    public async Task The_console_recovers_from_a_database_restart_mid_stream_and_every_item_is_stored_once()
+    {
+        var dir = Directory.CreateTempSubdirectory("mc-pg-restart-");
+        var options = new EmbeddedPostgresOptions { DataDirectory = dir.FullName, Port = FreePort(), StopOnDispose = true };
+        var postgres = await EmbeddedPostgres.StartAsync(options, null, CancellationToken.None);
+        try
+        {
+            var db = postgres.ConnectionString;
+            var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
+            await using var console = await ConsoleProcess.ServeAsync(db);
+            var streaming = ConsoleProcess.RunAsync(db, null,
+                "simulate", "--url", console.BaseAddress.ToString(), "--key", key, "--count", Items.ToString(), "--rate", "600", "--batch", "50", "--seed", "5");
+            await Eventually.TrueAsync(async () => await CountAsync(db) >= Items / 4, within: TimeSpan.FromSeconds(120));
+
+            await postgres.StopAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3)); // producers keep sending into the outage
+            postgres = await EmbeddedPostgres.StartAsync(options, null, CancellationToken.None);
+            NpgsqlConnection.ClearAllPools(); // this test's own pooled connections died with the server
+
+            var result = await streaming.WaitAsync(TimeSpan.FromMinutes(5));
+            Assert.True(result.ExitCode == 0, result.Errors + console.Log);
+            Assert.Matches(Summary(), result.LastLine);
+            await using var connection = new NpgsqlConnection(db);
+            Assert.Equal((Items, Items), await connection.QuerySingleAsync<(long, long)>("select count(*), count(distinct generation_id) from review_items"));
+            using var http = new HttpClient { BaseAddress = console.BaseAddress };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        }
+        finally
+        {
+            await postgres.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            try { dir.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<long> CountAsync(string db)
+    {
+        await using var connection = new NpgsqlConnection(db);
+        return await connection.ExecuteScalarAsync<long>("select count(*) from review_items");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"3000 submitted \(\d+ accepted, \d+ duplicate, 0 rejected\)")]
+    private static partial System.Text.RegularExpressions.Regex Summary();
+}
