@@ -17,6 +17,7 @@ public static class BenchCommand
     [
         new Audit.Exports.ExportBenchmark(),
         new Queue.ClaimsBenchmark(),
+        new Ingest.IngestBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.SignalR.Client;
+using ModerationConsole.Audit;
+using ModerationConsole.Bench;
+using ModerationConsole.Producers;
+using ModerationConsole.Simulate;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ModerationConsole.Ingest;
+
+/// <summary>
+/// <c>bench ingest</c>: flagged generations with photo-like ~64 KB PNGs, in batches of 100 over the public hub, against
+/// PostgreSQL's binary COPY of the same rows and bytes (image, item, scores, audit entry) into tables shaped like the
+/// console's, one transaction per batch, with as many connections as the hub run used.
+/// </summary>
+public sealed class IngestBenchmark : IBenchmark
+{
+    private const int BatchSize = 100;
+
+    public string Name => "ingest";
+    public string Summary => "accepted items/s over the SignalR hub (batches of 100, ~64 KB images), against raw COPY of the same rows and bytes; goal ≥ 0.5";
+
+    public async Task RunAsync(BenchRun run, CancellationToken ct)
+    {
+        var count = run.Arguments.TakeIntOption("--items", BatchSize, 1_000_000) ?? 5_000;
+        var connections = run.Arguments.TakeIntOption("--connections", 1, 64) ?? 4;
+        var (services, baseAddress) = await run.StartConsoleAsync();
+        var report = run.Report;
+        var key = (await services.GetRequiredService<ProducerStore>().CreateAsync("bench-platform", Actor.Console, ct)).ApiKey;
+
+        // Everything a producer would have ready is built before the clock starts.
+        var images = Enumerable.Range(0, count).Select(i => SyntheticImages.NoisyPng(148, 148, i)).ToArray();
+        var items = images.Select((image, i) => new FlaggedGeneration
+        {
+            GenerationId = $"bench-{i}", UserId = $"user-{i % 997}", Prompt = $"photorealistic portrait, studio light, take {i}",
+            Model = "imagegen-xl 2.1", CreatedAt = DateTimeOffset.UtcNow.ToString("O"), Image = Convert.ToBase64String(image),
+            Scores = new() { ["sexual"] = i % 100 / 100.0, ["violence"] = 0.1 }, Jurisdiction = "DE", UserTier = "free",
+        }).ToArray();
+        var megabytes = images.Sum(i => (long)i.Length) / 1048576.0;
+        report.Figure("items prepared", count, $"items, {megabytes:0.0} MiB of images ({images.Average(i => i.Length) / 1024:0.0} KiB each)");
+
+        var hubTimer = Stopwatch.StartNew();
+        var accepted = await HubAsync(baseAddress, key, items, connections, ct);
+        var hubSeconds = hubTimer.Elapsed.TotalSeconds;
+        if (accepted != count) throw new InvalidOperationException($"The hub accepted {accepted} of {count} items.");
+        var hubRate = count / hubSeconds;
+        report.Figure($"hub: accepted over {connections} connections", hubRate, "items/s");
+        report.Figure("hub: throughput", megabytes / hubSeconds, "MiB/s");
+
+        var copySeconds = await CopyAsync(run, items, images, connections, ct);
+        var copyRate = count / copySeconds;
+        report.Figure($"COPY: same rows and bytes over {connections} connections", copyRate, "items/s");
+        report.Ratio("hub items/s / COPY items/s", hubRate, copyRate, goal: 0.5);
+    }
+
+    private static async Task<int> HubAsync(Uri baseAddress, string key, FlaggedGeneration[] items, int connections, CancellationToken ct)
+    {
+        var batches = items.Chunk(BatchSize).ToArray();
+        var next = -1;
+        var results = await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            await using var hub = new HubConnectionBuilder()
+                .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers["X-Api-Key"] = key)
+                .Build();
+            await hub.StartAsync(ct);
+            var accepted = 0;
+            int mine;
+            while ((mine = Interlocked.Increment(ref next)) < batches.Length)
+            {
+                var receipts = await hub.InvokeAsync<IngestReceipt[]>("SubmitBatch", batches[mine], ct);
+                accepted += receipts.Count(r => r.Status == ReceiptStatus.Accepted);
+            }
+            return accepted;
+        }));
+        return results.Sum();
+    }
+
+    /// <summary>The same rows by binary COPY into look-alike tables (same columns and indexes, no triggers or foreign keys).</summary>
+    private static async Task<double> CopyAsync(BenchRun run, FlaggedGeneration[] items, byte[][] images, int connections, CancellationToken ct)
+    {
+        var hashes = images.Select(SHA256.HashData).ToArray();
+        await using (var setup = await run.OpenConnectionAsync(ct))
+        await using (var create = new NpgsqlCommand(
+            """
+            create table copy_images (like images including all);
+            create table copy_items (like review_items including all);
+            create table copy_scores (like item_scores including all);
+            create table copy_audit (like audit_log including all);
+            """, setup))
+            await create.ExecuteNonQueryAsync(ct);
+
+        var batches = Enumerable.Range(0, items.Length).Chunk(BatchSize).ToArray();
+        var next = -1;
+        var timer = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            await using var connection = await run.OpenConnectionAsync(ct);
+            int mine;
+            while ((mine = Interlocked.Increment(ref next)) < batches.Length)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                var batch = batches[mine];
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    "copy copy_images (sha256, content_type, width, height, byte_length, bytes) from stdin (format binary)", ct))
+                {
+                    foreach (var i in batch)
+                        await copy.WriteRowAsync(ct, hashes[i], "image/png", 148, 148, images[i].Length, images[i]);
+                    await copy.CompleteAsync(ct);
+                }
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    """
+                    copy copy_items (producer_id, generation_id, user_id, prompt, model, created_at, image_sha256, jurisdiction,
+                                     user_tier, policy_version, route, queue, status, priority, route_categories) from stdin (format binary)
+                    """, ct))
+                {
+                    foreach (var i in batch)
+                    {
+                        var item = items[i];
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync(item.GenerationId!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(item.UserId!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(item.Prompt!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(item.Model!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(DateTime.UtcNow, NpgsqlDbType.TimestampTz, ct);
+                        await copy.WriteAsync(hashes[i], NpgsqlDbType.Bytea, ct);
+                        await copy.WriteAsync(item.Jurisdiction!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(item.UserTier!, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(1, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync("queued", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync("standard", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync("pending", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(60, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync(new[] { "sexual" }, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+                    }
+                    await copy.CompleteAsync(ct);
+                }
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    "copy copy_scores (item_id, source, category, score) from stdin (format binary)", ct))
+                {
+                    foreach (var i in batch)
+                        foreach (var (category, score) in items[i].Scores!)
+                            await copy.WriteRowAsync(ct, (long)i, "upstream", category, score);
+                    await copy.CompleteAsync(ct);
+                }
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    "copy copy_audit (actor_kind, actor_id, action, item_id, details) from stdin (format binary)", ct))
+                {
+                    foreach (var i in batch)
+                    {
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync("producer", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync("1", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync("item.ingested", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync((long)i, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync($$"""{"generationId":"{{items[i].GenerationId}}","route":"queued"}""", NpgsqlDbType.Jsonb, ct);
+                    }
+                    await copy.CompleteAsync(ct);
+                }
+                await transaction.CommitAsync(ct);
+            }
+        }));
+        return timer.Elapsed.TotalSeconds;
+    }
+}
