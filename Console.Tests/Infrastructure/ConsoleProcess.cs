@@ -94,6 +94,8 @@ public static class ConsoleProcess
         };
         info.ArgumentList.Add(AppDll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        // As for in-process test consoles: two job workers keep a test run's connection count in bounds.
+        info.Environment["Jobs__WorkerCount"] = "2";
         foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the console.");
     }

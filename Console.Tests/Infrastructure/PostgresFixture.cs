@@ -31,13 +31,16 @@ public sealed class PostgresFixture : IAsyncLifetime
             Port = 0,
             Database = "postgres",
             StopOnDispose = true,
+            // A test run starts dozens of consoles at once (in-process and as processes), each with its pool and job workers.
+            MaxConnections = 1000,
         }, NullLogger.Instance, CancellationToken.None);
 
         await ExecuteAsync(Server.ConnectionStringFor("postgres"), $"create database {TemplateName}");
         var template = NoPooling(Server.ConnectionStringFor(TemplateName));
         await Migrator.MigrateAsync(template, NullLogger.Instance);
         await using (var dataSource = NpgsqlDataSource.Create(template))
-            await new PolicyStore(new Db(dataSource, NullLogger<Db>.Instance)).EnsureInstalledAsync(new PolicyOptions().ToDocument());
+        await using (var db = new Db(dataSource, NullLogger<Db>.Instance))
+            await new PolicyStore(db).EnsureInstalledAsync(new PolicyOptions().ToDocument());
         NpgsqlConnection.ClearAllPools();
     }
 

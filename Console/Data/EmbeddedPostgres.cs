@@ -139,7 +139,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (runAsServiceUser && socketDirectory != dataDirectory)
             await RunCheckedAsync(FindTool("chown"), [ServiceUser + ":", socketDirectory], ShortCommandTimeout, null, ct);
 
-        var context = new ServerContext(dataDirectory, binDirectory, socketDirectory, runAsServiceUser, logger);
+        var context = new ServerContext(dataDirectory, binDirectory, socketDirectory, runAsServiceUser, logger, options.MaxConnections);
         if (!File.Exists(Path.Combine(context.ClusterDirectory, "PG_VERSION")))
             await InitDbAsync(context, ct);
 
@@ -552,7 +552,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 "-c port=" + port.ToString(CultureInfo.InvariantCulture),
                 "-c unix_socket_directories=" + socketDirectory,
                 "-c fsync=on", // durability is a product promise: never turn this off for speed
-                "-c max_connections=300", // each console holds a pool plus its job workers' listening connections
+                "-c max_connections=" + context.MaxConnections.ToString(CultureInfo.InvariantCulture),
                 "-c shared_buffers=128MB");
             context.Logger?.LogInformation("Starting PostgreSQL on {Cluster}, port {Port}.", context.ClusterDirectory, port);
             var logLength = File.Exists(context.LogFile) ? new FileInfo(context.LogFile).Length : 0;
@@ -703,7 +703,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     // ---- Processes ---------------------------------------------------------------------------------------------------
 
-    sealed record ServerContext(string DataDirectory, string BinDirectory, string SocketDirectory, bool RunAsServiceUser, ILogger? Logger)
+    sealed record ServerContext(string DataDirectory, string BinDirectory, string SocketDirectory, bool RunAsServiceUser, ILogger? Logger,
+        int MaxConnections = 300)
     {
         public string ClusterDirectory => Path.Combine(DataDirectory, "pgdata");
 

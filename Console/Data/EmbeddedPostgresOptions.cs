@@ -23,4 +23,7 @@ public sealed record EmbeddedPostgresOptions
     /// already running is never stopped by dispose. When false it keeps running for the next start to reuse.
     /// </summary>
     public bool StopOnDispose { get; init; } = true;
+
+    /// <summary>PostgreSQL's max_connections: each console instance holds a pool plus its job workers' listening connections.</summary>
+    public int MaxConnections { get; init; } = 300;
 }
