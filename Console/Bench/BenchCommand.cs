@@ -18,6 +18,7 @@ public static class BenchCommand
         new Audit.Exports.ExportBenchmark(),
         new Queue.ClaimsBenchmark(),
         new Ingest.IngestBenchmark(),
+        new Operations.CircuitMemoryBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -23,8 +23,9 @@ public sealed class ConsoleMetrics : BackgroundService
     private sealed record Snapshot(IReadOnlyList<QueueCount> Queues, IReadOnlyList<(bool Automated, string Decision, long Count)> LastHour,
         long RunningJobs, long UnsealedAuditEntries);
 
-    public ConsoleMetrics(QueueCountsReader queues, Db db, IOptions<OperationsOptions> options, ILogger<ConsoleMetrics> logger)
+    public ConsoleMetrics(QueueCountsReader queues, Db db, IOptions<OperationsOptions> options, CircuitCounter circuits, ILogger<ConsoleMetrics> logger)
     {
+        meter.CreateObservableGauge("moderation.circuits.open", () => circuits.Open, "{circuit}", "Open pages (Blazor circuits) on this instance");
         (this.queues, this.db, this.options, this.logger) = (queues, db, options, logger);
         meter.CreateObservableGauge("moderation.queue.waiting", () => current.Queues.Select(q => Tagged(q.Waiting, ("queue", q.Queue))),
             "{item}", "Pending items nobody holds, per queue");

@@ -19,6 +19,8 @@ public static class OperationsRegistration
             .Validate(o => (o.MetricsAllowedNetworks ?? []).All(n => IPNetwork.TryParse(n, out _)),
                 "Operations:MetricsAllowedNetworks must be CIDR networks, e.g. 10.0.0.0/8")
             .ValidateOnStart();
+        builder.Services.AddSingleton<CircuitCounter>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(services => services.GetRequiredService<CircuitCounter>());
         builder.Services.AddSingleton<ConsoleMetrics>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ConsoleMetrics>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
