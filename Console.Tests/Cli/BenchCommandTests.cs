@@ -1,0 +1,32 @@
+using ModerationConsole.Tests.Infrastructure;
+
+namespace ModerationConsole.Tests.Cli;
+
+/// <summary>
+/// The benchmarks run end to end at a small size, so they keep working between the runs that measure: each prints its
+/// figures and a goal line, exits 0 or 1 (goal met or not), and leaves no scratch database behind. The figures
+/// themselves are taken with the full sizes and reported in the README, never judged here.
+/// </summary>
+public sealed class BenchCommandTests(PostgresFixture postgres)
+{
+    [Theory]
+    [InlineData("export", "working set growth / file size", new[] { "--rows", "2000" })]
+    [InlineData("ingest", "hub items/s / COPY items/s", new[] { "--items", "200", "--connections", "2" })]
+    [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5" })]
+    [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
+    public async Task Each_benchmark_runs_at_a_small_size_and_reports_its_figures(string name, string expectedLine, string[] options)
+    {
+        var server = postgres.Server.ConnectionStringFor("postgres");
+
+        var result = await ConsoleProcess.RunAsync(server, null, ["bench", name, .. options]);
+
+        Assert.True(result.ExitCode is 0 or 1, $"exit {result.ExitCode}: {result.Errors}");
+        Assert.Contains($"bench {name}:", result.Output);
+        Assert.Contains(expectedLine, result.Output);
+        await using var connection = new Npgsql.NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var scratch = new Npgsql.NpgsqlCommand("select count(*) from pg_database where datname like @prefix", connection);
+        scratch.Parameters.AddWithValue("prefix", $"bench_{name}_%");
+        Assert.Equal(0L, await scratch.ExecuteScalarAsync());
+    }
+}
