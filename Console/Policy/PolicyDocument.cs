@@ -16,6 +16,13 @@ public sealed record CategoryRule
     public bool AlwaysHuman { get; init; }
     /// <summary>The statement of reasons the platform shows its user when this category is the cause of a block.</summary>
     public required string Reason { get; init; }
+    /// <summary>
+    /// The EU DSA Transparency Database category for statements of reasons (e.g. STATEMENT_CATEGORY_VIOLENCE); null: the
+    /// console's default for the category name, or STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE for unknown ones.
+    /// </summary>
+    public string? DsaCategory { get; init; }
+    /// <summary>Content of this category is illegal in itself, not only against the platform's terms (DSA statement field).</summary>
+    public bool? IllegalContent { get; init; }
 }
 
 /// <summary>
@@ -80,6 +87,8 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
                 problems.Add($"category '{c.Name}': an always-human category cannot have autoBlockAt");
             if (c.Severity is < 0 or > 1000) problems.Add($"category '{c.Name}': severity must be in [0, 1000]");
             if (string.IsNullOrWhiteSpace(c.Reason)) problems.Add($"category '{c.Name}': reason is required");
+            if (c.DsaCategory is { } dsa && (!dsa.StartsWith("STATEMENT_CATEGORY_", StringComparison.Ordinal) || !dsa.All(ch => ch is >= 'A' and <= 'Z' or '_')))
+                problems.Add($"category '{c.Name}': dsaCategory must be a Transparency Database category such as STATEMENT_CATEGORY_VIOLENCE");
         }
         for (var i = 0; i < Overrides.Count; i++)
         {

@@ -9,7 +9,7 @@ namespace ModerationConsole.Audit.Exports;
 /// Writes one export (decisions, audit log or statements of reasons; CSV or JSON) from a database cursor into a
 /// stream, row by row: memory stays flat whatever the size. Used by the direct download and by the export job.
 /// </summary>
-public sealed class ExportWriter(AuditSearch search)
+public sealed class ExportWriter(AuditSearch search, Policy.PolicyStore policies)
 {
     public static readonly string[] Kinds = ["decisions", "audit-log", "statements-of-reasons"];
     public static readonly string[] Formats = ["csv", "json"];
@@ -50,8 +50,10 @@ public sealed class ExportWriter(AuditSearch search)
 
     async IAsyncEnumerable<StatementOfReasons> Statements(AuditFilter blocked, [EnumeratorCancellation] CancellationToken ct)
     {
+        // The active policy's DSA mapping: how the team reports its categories today.
+        var policy = (await policies.LoadActiveAsync(ct)).Document;
         await foreach (var decision in search.AllDecisionsAsync(blocked, ct))
-            yield return StatementOfReasons.For(decision);
+            yield return StatementOfReasons.For(decision, policy);
     }
 
     static async Task WriteCsvAsync<T>(Stream body, IAsyncEnumerable<T> rows, string[] header, Func<T, string?[]> fields, CancellationToken ct)

@@ -28,7 +28,7 @@ public sealed record StatementOfReasons(
         "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
     ];
 
-    /// <summary>The Transparency Database category for each default policy category.</summary>
+    /// <summary>The Transparency Database category for each default policy category, where the policy names none.</summary>
     static readonly Dictionary<string, string> Categories = new(StringComparer.Ordinal)
     {
         ["sexual"] = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
@@ -41,22 +41,28 @@ public sealed record StatementOfReasons(
         ["real_person"] = "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
     };
 
-    /// <summary>Categories whose content is illegal in itself, not only against the platform's terms.</summary>
+    /// <summary>Categories whose content is illegal in itself, where the policy does not say.</summary>
     static readonly HashSet<string> IllegalInItself = new(StringComparer.Ordinal) { "sexual_minors" };
 
-    public static StatementOfReasons For(DecisionRecord decision)
+    /// <summary>The Transparency Database category used for <paramref name="category"/> when the policy names none.</summary>
+    public static string DefaultDsaCategory(string category) => Categories.GetValueOrDefault(category, "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE");
+
+    /// <param name="policy">The policy whose categories may name their DSA category and illegality; null: the defaults.</param>
+    public static StatementOfReasons For(DecisionRecord decision, Policy.PolicyDocument? policy = null)
     {
         // The Transparency Database takes one category per statement: the first (most severe) found.
         var first = decision.Categories.FirstOrDefault() ?? "";
+        string DsaCategory(string name) => policy?.Find(name)?.DsaCategory ?? DefaultDsaCategory(name);
+        bool Illegal(string name) => policy?.Find(name)?.IllegalContent ?? IllegalInItself.Contains(name);
         return new StatementOfReasons(
             Puid: $"moderation-console-decision-{decision.Id}",
             DecisionVisibility: ["DECISION_VISIBILITY_CONTENT_REMOVED"],
             DecisionGround: "DECISION_GROUND_INCOMPATIBLE_CONTENT",
             IncompatibleContentGround: $"Content policy: {string.Join(", ", decision.Categories)}",
             IncompatibleContentExplanation: decision.Reason,
-            IncompatibleContentIllegal: decision.Categories.Any(IllegalInItself.Contains) ? "Yes" : "No",
+            IncompatibleContentIllegal: decision.Categories.Any(Illegal) ? "Yes" : "No",
             ContentType: ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"],
-            Category: Categories.GetValueOrDefault(first, "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"),
+            Category: DsaCategory(first),
             ContentDate: decision.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             ApplicationDate: decision.DecidedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             DecisionFacts: $"An AI-generated image, flagged by the generation platform's filters, was " +
