@@ -10,6 +10,7 @@ using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
 using ModerationConsole.Review;
+using ModerationConsole.Scoring;
 
 namespace ModerationConsole;
 
@@ -31,6 +32,7 @@ public static class Program
             .AddQueue()
             .AddReview()
             .AddAudit()
+            .AddScoring()
             .AddUserInterface();
 
         var app = builder.Build();

@@ -44,7 +44,7 @@ public sealed class ClassifierStore(Db db)
     /// version was already registered (with the same bytes; different bytes are refused: a version never changes).
     /// </summary>
     public Task<bool> RegisterAsync(ClassifierManifest manifest, byte[] onnxBytes, bool storeBytes, object? metrics, Actor actor,
-        long? createdBy, CancellationToken ct = default) => db.InTransactionAsync(async (c, tx) =>
+        long? createdBy, CancellationToken ct = default, object? training = null) => db.InTransactionAsync(async (c, tx) =>
     {
         var hash = SHA256.HashData(onnxBytes);
         var inserted = await c.ExecuteAsync(
@@ -66,9 +66,10 @@ public sealed class ClassifierStore(Db db)
                 throw new InvalidOperationException($"{manifest.Source} is already registered with different weights: give the new model a new version.");
             return false;
         }
-        await AuditLog.AppendAsync(c, tx, actor, ScoringAuditActions.ClassifierRegistered, null, new
+        // A trained model's entry says what it learnt from; a dropped-in one's names the file's hash.
+        await AuditLog.AppendAsync(c, tx, actor, training is null ? ScoringAuditActions.ClassifierRegistered : ScoringAuditActions.ClassifierTrained, null, new
         {
-            manifest.Name, manifest.Version, manifest.Modality, sha256 = Convert.ToHexStringLower(hash), stored = storeBytes,
+            manifest.Name, manifest.Version, manifest.Modality, sha256 = Convert.ToHexStringLower(hash), stored = storeBytes, training,
         });
         return true;
     }, ct);
