@@ -15,6 +15,7 @@ public static class BenchCommand
     /// <summary>Every benchmark; one line each.</summary>
     public static IReadOnlyList<IBenchmark> All { get; } =
     [
+        new Scoring.Bench.ScoreBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)
