@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/ensure-packages.sh postgres
-exec dotnet run --project Console -c Release -- serve --demo "$@"
+# The demo trains the console's own prompt classifier at first start (a few seconds) when the database has none.
+exec dotnet run --project Console -c Release -- serve --demo --Scoring:TrainPromptModelIfMissing=true "$@"

@@ -13,6 +13,7 @@ using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
 using ModerationConsole.Review;
+using ModerationConsole.Scoring;
 
 namespace ModerationConsole;
 
@@ -37,6 +38,7 @@ public static class Program
             .AddAudit()
             .AddOperations()
             .AddDashboard()
+            .AddScoring()
             .AddUserInterface();
 
         var app = builder.Build();

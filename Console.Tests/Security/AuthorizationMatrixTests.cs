@@ -58,6 +58,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/admin/jobs", Admins),
         (HttpMethod.Get, "/admin/policy", Admins),
         (HttpMethod.Get, "/dashboard", Admins),
+        (HttpMethod.Get, "/admin/classifiers", Admins),
         (HttpMethod.Get, "/admin/users", Admins),
         (HttpMethod.Get, "/admin/producers", Admins),
         (HttpMethod.Get, "/hangfire", Admins),

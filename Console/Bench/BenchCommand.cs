@@ -19,6 +19,7 @@ public static class BenchCommand
         new Queue.ClaimsBenchmark(),
         new Ingest.IngestBenchmark(),
         new Operations.CircuitMemoryBenchmark(),
+        new Scoring.Bench.ScoreBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using Dapper;
+using ModerationConsole.Audit;
+using ModerationConsole.Data;
+using ModerationConsole.Scoring.Manifest;
+using Npgsql;
+
+namespace ModerationConsole.Scoring;
+
+/// <summary>A row of <c>classifier_versions</c> as admins see it (without the weights).</summary>
+public sealed record ClassifierVersion(string Name, string Version, string Modality, string Manifest, bool Stored,
+    string? Metrics, bool Active, DateTimeOffset CreatedAt, long? CreatedBy)
+{
+    public ClassifierManifest ParsedManifest => ClassifierManifest.Parse(Manifest);
+    public CategoryMetrics[] ParsedMetrics => Metrics is null ? [] : System.Text.Json.JsonSerializer.Deserialize<CategoryMetrics[]>(Metrics, ClassifierManifest.Json) ?? [];
+}
+
+/// <summary>Held-out figures for one category at the 0.5 threshold.</summary>
+public sealed record CategoryMetrics(string Category, int Positives, int TruePositives, int FalsePositives, double Precision, double Recall);
+
+/// <summary>Classifier versions in PostgreSQL: registration, activation, the weights of self-trained models. Every write is audited.</summary>
+public sealed class ClassifierStore(Db db)
+{
+    public Task<IReadOnlyList<ClassifierVersion>> ListAsync(CancellationToken ct = default) => db.ReadAsync<IReadOnlyList<ClassifierVersion>>(async c =>
+        (await c.QueryAsync<ClassifierVersion>(
+            """
+            select name, version, modality, manifest::text as manifest, onnx is not null as stored, metrics::text as metrics,
+                   active, created_at as createdAt, created_by as createdBy
+            from classifier_versions order by name, created_at desc, version desc
+            """)).AsList(), ct);
+
+    /// <summary>The manifest and, for a self-trained model, its ONNX bytes; null when no such version is registered.</summary>
+    public Task<(ClassifierManifest Manifest, byte[]? Onnx)?> FindAsync(string name, string version, CancellationToken ct = default) =>
+        db.ReadAsync<(ClassifierManifest, byte[]?)?>(async c =>
+        {
+            var row = await c.QuerySingleOrDefaultAsync<(string Manifest, byte[]? Onnx)?>(
+                "select manifest::text, onnx from classifier_versions where name = @name and version = @version", new { name, version });
+            return row is { } r ? (ClassifierManifest.Parse(r.Manifest), r.Onnx) : null;
+        }, ct);
+
+    /// <summary>
+    /// Registers a version (idempotent on name and version). <paramref name="onnx"/> is stored for self-trained models;
+    /// for folder models only its hash is kept, to notice a file replaced under the same version. Returns false when the
+    /// version was already registered (with the same bytes; different bytes are refused: a version never changes).
+    /// </summary>
+    public Task<bool> RegisterAsync(ClassifierManifest manifest, byte[] onnxBytes, bool storeBytes, object? metrics, Actor actor,
+        long? createdBy, CancellationToken ct = default, object? training = null) => db.InTransactionAsync(async (c, tx) =>
+    {
+        var hash = SHA256.HashData(onnxBytes);
+        var inserted = await c.ExecuteAsync(
+            """
+            insert into classifier_versions (name, version, modality, manifest, onnx, onnx_sha256, metrics, created_by)
+            values (@Name, @Version, @Modality, @manifest::jsonb, @onnx, @hash, @metrics::jsonb, @createdBy)
+            on conflict (name, version) do nothing
+            """,
+            new
+            {
+                manifest.Name, manifest.Version, manifest.Modality, manifest = manifest.ToJson(), onnx = storeBytes ? onnxBytes : null, hash,
+                metrics = metrics is null ? null : System.Text.Json.JsonSerializer.Serialize(metrics, ClassifierManifest.Json), createdBy,
+            }, tx);
+        if (inserted == 0)
+        {
+            var existing = await c.ExecuteScalarAsync<byte[]>(
+                "select onnx_sha256 from classifier_versions where name = @Name and version = @Version", new { manifest.Name, manifest.Version }, tx);
+            if (!existing!.AsSpan().SequenceEqual(hash))
+                throw new InvalidOperationException($"{manifest.Source} is already registered with different weights: give the new model a new version.");
+            return false;
+        }
+        // A trained model's entry says what it learnt from; a dropped-in one's names the file's hash.
+        await AuditLog.AppendAsync(c, tx, actor, training is null ? ScoringAuditActions.ClassifierRegistered : ScoringAuditActions.ClassifierTrained, null, new
+        {
+            manifest.Name, manifest.Version, manifest.Modality, sha256 = Convert.ToHexStringLower(hash), stored = storeBytes, training,
+        });
+        return true;
+    }, ct);
+
+    /// <summary>Makes <paramref name="version"/> the active version of its classifier (the one re-scoring uses), audited.</summary>
+    public Task ActivateAsync(string name, string version, Actor actor, CancellationToken ct = default) => db.InTransactionAsync(async (c, tx) =>
+    {
+        var exists = await c.ExecuteScalarAsync<bool>(
+            "select exists (select 1 from classifier_versions where name = @name and version = @version)", new { name, version }, tx);
+        if (!exists) throw new InvalidOperationException($"no classifier version {name}@{version}");
+        var previous = await c.ExecuteScalarAsync<string?>(
+            "update classifier_versions set active = false where name = @name and active returning version", new { name }, tx);
+        await c.ExecuteAsync("update classifier_versions set active = true where name = @name and version = @version", new { name, version }, tx);
+        await AuditLog.AppendAsync(c, tx, actor, ScoringAuditActions.ClassifierActivated, null, new { name, version, previous });
+        return true;
+    }, ct);
+
+    /// <summary>The next free integer version of a classifier the console trains itself.</summary>
+    public static Task<int> NextVersionAsync(NpgsqlConnection connection, string name) => connection.ExecuteScalarAsync<int>(
+        "select coalesce(max(version::int), 0) + 1 from classifier_versions where name = @name and version ~ '^[0-9]+$'", new { name });
+}
+
+/// <summary>The audit actions of scoring; auditors filter on these names.</summary>
+public static class ScoringAuditActions
+{
+    public const string ClassifierRegistered = "classifier.registered";
+    public const string ClassifierActivated = "classifier.activated";
+    public const string ClassifierTrained = "classifier.trained";
+    public const string BatchScored = "scoring.batch_scored";
+}

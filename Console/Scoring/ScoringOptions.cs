@@ -1,0 +1,30 @@
+namespace ModerationConsole.Scoring;
+
+/// <summary>Settings of the section <c>Scoring</c>.</summary>
+public sealed class ScoringOptions
+{
+    public const string Section = "Scoring";
+
+    /// <summary>Where dropped-in models live: each <c>*.json</c> manifest beside its <c>.onnx</c>. Relative to the repository root.</summary>
+    public string ModelsDirectory { get; set; } = "models";
+
+    /// <summary><c>auto</c> (CUDA when it loads, else CPU), <c>cpu</c>, or <c>cuda</c> (refuse to start without it).</summary>
+    public string ExecutionProvider { get; set; } = "auto";
+
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Items per inference call: the tensor batch size.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Threads decoding and resizing images while the previous batch is inferred; 0 means one per core.</summary>
+    public int DecodeThreads { get; set; }
+
+    /// <summary>
+    /// Train the prompt model when the database has none yet, in the background at start. Off by default so that test
+    /// consoles and CLI commands do not train; <c>run.sh</c> and production configuration turn it on.
+    /// </summary>
+    public bool TrainPromptModelIfMissing { get; set; }
+
+    /// <summary>Moderators' human decisions needed before training also learns from them (below this they are too few to help).</summary>
+    public int MinDecisionsForTraining { get; set; } = 200;
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Dapper;
+using Microsoft.Extensions.Options;
+using ModerationConsole.Audit;
+using ModerationConsole.Data;
+using ModerationConsole.Policy;
+
+namespace ModerationConsole.Scoring.Training;
+
+/// <summary>What one training run produced.</summary>
+public sealed record TrainedPromptModel(string Name, string Version, int TrainingExamples, int DecisionExamples, IReadOnlyList<CategoryMetrics> Metrics, TimeSpan Took);
+
+/// <summary>
+/// Trains a new version of the console's own prompt classifier on the shipped synthetic set plus, once there are
+/// <see cref="ScoringOptions.MinDecisionsForTraining"/> of them, the moderators' own decisions; measures it on the
+/// shipped held-out split (the same for every version, so versions compare); stores the ONNX graph and the metrics in
+/// <c>classifier_versions</c>, audited.
+/// </summary>
+public sealed class PromptModelService(Db db, ClassifierStore store, PolicyStore policies, IOptions<ScoringOptions> options, ILogger<PromptModelService> logger)
+{
+    public const string ModelName = "prompt-fasttext";
+
+    public async Task<TrainedPromptModel> TrainAsync(Actor actor, long? userId, bool activate, CancellationToken ct = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var categories = (await policies.LoadActiveAsync(ct)).Document.Categories.Select(c => c.Name).ToList();
+        var shipped = ShippedPrompts.Load();
+        var decisions = await DecisionExamplesAsync(ct);
+        var useDecisions = decisions.Count >= options.Value.MinDecisionsForTraining;
+        var training = shipped.Where(e => !e.HeldOut).Concat(useDecisions ? decisions : []).ToList();
+        var heldOut = shipped.Where(e => e.HeldOut).ToList();
+
+        // CPU-bound for a few seconds: off the caller's thread (a Blazor circuit, a request).
+        var model = await Task.Run(() => PromptTrainer.Train(training, categories, new TrainingSettings()), ct);
+        var metrics = PromptTrainer.Evaluate(heldOut, categories, model.Predict);
+        var onnx = model.ToOnnx();
+
+        var version = await db.ReadAsync(c => ClassifierStore.NextVersionAsync(c, ModelName), ct);
+        var manifest = model.Manifest(ModelName, version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            $"fastText-style prompt classifier trained by the console on {training.Count} prompts ({(useDecisions ? decisions.Count : 0)} from moderators' decisions)");
+        await store.RegisterAsync(manifest, onnx, storeBytes: true, metrics, actor, userId, ct, training: new
+        {
+            shippedExamples = training.Count - (useDecisions ? decisions.Count : 0),
+            decisionExamples = useDecisions ? decisions.Count : 0,
+            heldOutExamples = heldOut.Count,
+        });
+        if (activate) await store.ActivateAsync(ModelName, manifest.Version, actor, ct);
+        logger.LogInformation("Trained {Source} on {Count} prompts in {Elapsed}", manifest.Source, training.Count, watch.Elapsed);
+        return new TrainedPromptModel(ModelName, manifest.Version, training.Count, useDecisions ? decisions.Count : 0, metrics, watch.Elapsed);
+    }
+
+    /// <summary>
+    /// The latest human decision per item, as labels: a block names its categories, an approval means none applies.
+    /// Automated decisions are left out: learning from them would teach the model its own (or upstream's) mistakes.
+    /// </summary>
+    public Task<IReadOnlyList<PromptExample>> DecisionExamplesAsync(CancellationToken ct = default) => db.ReadAsync<IReadOnlyList<PromptExample>>(async c =>
+        (await c.QueryAsync<(string Prompt, string Decision, string[] Categories)>(
+            """
+            select distinct on (d.item_id) r.prompt, d.decision, d.categories
+            from decisions d join review_items r on r.id = d.item_id
+            where not d.automated
+            order by d.item_id, d.id desc
+            """))
+        .Select(row => new PromptExample(row.Prompt, row.Decision == "blocked" ? row.Categories.ToHashSet() : new HashSet<string>(), HeldOut: false))
+        .ToList(), ct);
+
+    /// <summary>The prompt model's versions, newest first (for start-up: is there one yet?).</summary>
+    public Task<bool> AnyVersionAsync(CancellationToken ct = default) => db.ReadAsync(c =>
+        c.ExecuteScalarAsync<bool>("select exists (select 1 from classifier_versions where name = @ModelName)", new { ModelName }), ct);
+}
