@@ -10,6 +10,7 @@ public static class PolicyRegistration
         builder.Services.AddSingleton<PolicyStore>();
         builder.Services.AddSingleton<WhatIf>();
         builder.Services.AddSingleton<PolicyChanges>();
+        builder.Services.AddSingleton<BacklogRouter>();
         builder.Services.AddSingleton<RerouteJob>();
         builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<RerouteJob>());
         builder.Services.AddHostedService<RerouteLeftovers>();

@@ -1,7 +1,6 @@
 using Dapper;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
-using ModerationConsole.Decisions;
 using ModerationConsole.Jobs;
 
 namespace ModerationConsole.Policy;
@@ -12,7 +11,7 @@ namespace ModerationConsole.Policy;
 /// to that moderator. An item already routed under the version is skipped, so re-running after a crash neither
 /// repeats nor misses work. The job stops early when a newer version became active: that version's job takes over.
 /// </summary>
-public sealed class RerouteJob(Db db, DecisionWriter decisions) : IJobHandler
+public sealed class RerouteJob(Db db, BacklogRouter router) : IJobHandler
 {
     public const string JobKind = "reroute";
     private const int BatchSize = 500;
@@ -39,35 +38,10 @@ public sealed class RerouteJob(Db db, DecisionWriter decisions) : IJobHandler
                 if (policy.Version != version) return (Stop: true, Last: after, Count: 0, Moved: 0, Decided: 0);
 
                 var items = (await connection.QueryAsync<RoutableItem>(
-                    RoutingInputs.Select +
-                    """
-                     where r.status = 'pending' and r.policy_version <> @version and r.id > @after
-                       and (r.claim_expires_at is null or r.claim_expires_at < now())
-                     order by r.id limit @BatchSize
-                     for update of r skip locked
-                    """, new { version, after, BatchSize }, transaction)).ToList();
-                var automatic = new List<PendingDecision>();
-                var changed = 0;
-                foreach (var item in items)
-                {
-                    var route = Router.Route(policy.Document, item.ToInput());
-                    await connection.ExecuteAsync(
-                        """
-                        update review_items set policy_version = @version, route = @Route, priority = @Priority, route_categories = @categories,
-                            queue = @Queue, status = case when @Queue::text is null then 'decided' else 'pending' end,
-                            claimed_by = null, claim_token = null, claim_expires_at = null
-                        where id = @id
-                        """, new { version, route.Route, route.Priority, categories = route.Categories.ToArray(), route.Queue, id = item.Id }, transaction);
-                    if (route.Route == item.Route) continue;
-                    changed++;
-                    await AuditLog.AppendAsync(connection, transaction, Actor.Console, AuditActions.ItemRerouted, item.Id,
-                        new { from = item.Route, to = route.Route, route.Categories, policyVersion = version });
-                    if (route.IsAutomaticDecision)
-                        automatic.Add(PendingDecision.Automatic(item.Id, item.ProducerId, item.UserId, route, policy.Document));
-                }
-                await decisions.WriteAsync(connection, transaction, automatic);
-                if (changed > 0) await QueueSignals.NotifyAsync(connection, transaction);
-                return (Stop: items.Count < BatchSize, Last: items.Count > 0 ? items[^1].Id : after, Count: items.Count, Moved: changed, Decided: automatic.Count);
+                    BacklogRouter.LockedBatch("r.policy_version <> @version and r.id > @after"),
+                    new { version, after, limit = BatchSize }, transaction)).ToList();
+                var (changed, decidedNow) = await router.RerouteAsync(connection, transaction, policy, items, $"policy version {version}");
+                return (Stop: items.Count < BatchSize, Last: items.Count > 0 ? items[^1].Id : after, Count: items.Count, Moved: changed, Decided: decidedNow);
             }, ct);
 
             done += batch.Count;

@@ -15,7 +15,10 @@ public sealed class RoutableItem
     public string? UserTier { get; init; }
     public string Scores { get; init; } = "{}";
 
-    /// <summary>Per category, the strongest score any source gave (the producer's own, or a local classifier's).</summary>
+    /// <summary>
+    /// Per category, the strongest score of the producer's own and of each local classifier's active version (scores of
+    /// a version no longer active stay stored, for drift and audit, but no longer route).
+    /// </summary>
     public RouteInput ToInput() =>
         new(JsonSerializer.Deserialize<Dictionary<string, double>>(Scores) ?? [], null, Jurisdiction, UserTier);
 }
@@ -27,7 +30,11 @@ public static class RoutingInputs
         """
         select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
                coalesce((select jsonb_object_agg(category, score)
-                         from (select category, max(score) as score from item_scores where item_id = r.id group by category) best),
+                         from (select category, max(score) as score from item_scores s
+                               where s.item_id = r.id
+                                 and (s.source = 'upstream'
+                                      or s.source in (select name || '@' || version from classifier_versions where active))
+                               group by category) best),
                         '{}')::text as scores
         from review_items r
         """;

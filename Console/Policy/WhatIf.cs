@@ -64,6 +64,8 @@ public sealed class WhatIf(Db db)
                 from decisions d
                 join item_scores s on s.item_id = d.item_id and s.category = @category
                 where not d.automated and not exists (select 1 from decisions o where o.overturns = d.id)
+                  -- the evidence routing uses: the producer's scores and the active classifier versions'
+                  and (s.source = 'upstream' or s.source in (select name || '@' || version from classifier_versions where active))
                 group by d.id
                 """, new { category })).ToList();
             var curve = CurveThresholds(extraThresholds).Select(t => new PrecisionRecall(t,

@@ -15,6 +15,8 @@ public static class ScoringRegistration
         builder.Services.AddSingleton<ClassifierStore>();
         builder.Services.AddSingleton<ClassifierHost>();
         builder.Services.AddSingleton<ScoringService>();
+        builder.Services.AddSingleton<RescoreJob>();
+        builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<RescoreJob>());
         builder.Services.AddSingleton<PromptModelService>();
         builder.Services.AddHostedService<ScoringStartup>();
         return builder;
