@@ -13,6 +13,11 @@ status=${PIPESTATUS[0]}
 set -e
 # One summary line in the plain form CI reads: "N passed, N failed".
 count() { grep -E "^\s+$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+# Failures again at the end, so a long log's tail still names them and says why.
+if grep -qE '^\s*failed ' "$log"; then
+  echo "Failed tests:"
+  grep -A 12 -E '^\s*failed ' "$log" | grep -v '^--$' | head -n 200
+fi
 echo "Tests: $(count succeeded) passed, $(count failed) failed, $(count skipped) skipped"
 rm -f "$log"
 exit "$status"

@@ -34,6 +34,11 @@ public sealed class ExecutionProvider
             logger.LogInformation("Classifiers run on the CPU (Scoring:ExecutionProvider=cpu)");
             return new ExecutionProvider("CPU", "chosen by configuration");
         }
+        // ONNX Runtime's own logger would print the failed load of the CUDA provider as a red error on every start of a
+        // CPU-only machine; the reason is logged below instead, once, at the level it deserves.
+        var env = OrtEnv.Instance();
+        var previousLevel = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             // Appending loads libonnxruntime_providers_cuda and through it CUDA and cuDNN: this is the real test.
@@ -49,6 +54,10 @@ public sealed class ExecutionProvider
             var reason = FirstLine(ex.Message);
             logger.LogInformation("CUDA is not available ({Reason}); classifiers run on the CPU", reason);
             return new ExecutionProvider("CPU", $"CUDA not available: {reason}");
+        }
+        finally
+        {
+            env.EnvLogLevel = previousLevel;
         }
     }
 
