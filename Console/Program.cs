@@ -1,5 +1,6 @@
 using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
+using ModerationConsole.Bank;
 using ModerationConsole.Cli;
 using ModerationConsole.Components;
 using ModerationConsole.Dashboard;
@@ -14,6 +15,7 @@ using ModerationConsole.Producers;
 using ModerationConsole.Queue;
 using ModerationConsole.Review;
 using ModerationConsole.Scoring;
+using ModerationConsole.Wellness;
 
 namespace ModerationConsole;
 
@@ -30,11 +32,13 @@ public static class Program
             .AddAccounts()
             .AddProducers()
             .AddPolicy()
+            .AddBank()
             .AddJobs()
             .AddIngest()
             .AddDecisions()
             .AddQueue()
             .AddReview()
+            .AddWellness()
             .AddAudit()
             .AddOperations()
             .AddDashboard()

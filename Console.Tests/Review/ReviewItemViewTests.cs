@@ -11,8 +11,9 @@ public sealed class ReviewItemViewTests : BunitContext
 {
     private static readonly IReadOnlyList<CategoryRule> Categories = new PolicyOptions().ToDocument().Categories;
 
-    private readonly List<string?> approved = [];
-    private readonly List<(IReadOnlyList<string> Categories, string? Note)> blocked = [];
+    private readonly List<ReviewDecision> decisions = [];
+    private IEnumerable<string?> Approved => decisions.Where(d => d.Decision == "approved").Select(d => d.Note);
+    private IEnumerable<ReviewDecision> Blocked => decisions.Where(d => d.Decision == "blocked");
     private readonly List<string?> escalated = [];
 
     public ReviewItemViewTests()
@@ -34,8 +35,7 @@ public sealed class ReviewItemViewTests : BunitContext
             .Add(v => v.Item, item)
             .Add(v => v.Categories, Categories)
             .Add(v => v.CanEscalate, canEscalate)
-            .Add(v => v.OnApprove, note => approved.Add(note))
-            .Add(v => v.OnBlock, block => blocked.Add(block))
+            .Add(v => v.OnDecide, decision => decisions.Add(decision))
             .Add(v => v.OnEscalate, note => escalated.Add(note)));
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ReviewItemViewTests : BunitContext
 
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
 
-        var block = Assert.Single(blocked);
+        var block = Assert.Single(Blocked);
         Assert.Equal(["sexual", "real_person"], block.Categories);
     }
 
@@ -120,7 +120,7 @@ public sealed class ReviewItemViewTests : BunitContext
         Assert.Equal("true", view.Find($"[data-testid=category-{first}]").GetAttribute("data-selected"));
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
 
-        Assert.Equal([first], Assert.Single(blocked).Categories);
+        Assert.Equal([first], Assert.Single(Blocked).Categories);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class ReviewItemViewTests : BunitContext
 
         view.Find("[data-testid=block]").Click();
 
-        Assert.Empty(blocked);
+        Assert.Empty(Blocked);
         Assert.Contains("Choose at least one policy category", view.Find("[data-testid=review-error]").TextContent);
     }
 
@@ -143,7 +143,7 @@ public sealed class ReviewItemViewTests : BunitContext
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("a"));
         view.InvokeAsync(() => view.Instance.HandleShortcutAsync("e"));
 
-        Assert.Equal(["checked against the reference photo"], approved);
+        Assert.Equal(["checked against the reference photo"], Approved);
         Assert.Equal(["checked against the reference photo"], escalated);
     }
 
@@ -178,5 +178,79 @@ public sealed class ReviewItemViewTests : BunitContext
             .Add(v => v.Error, "Your claim on this item expired"));
 
         Assert.Contains("expired", view.Find("[data-testid=review-error]").TextContent);
+    }
+
+    private static NearDuplicate Near(long id, int? distance, bool sameUser = false, bool heldByOther = false) => new()
+    {
+        Id = id, Queue = Queues.Standard, UserId = "user-42", Prompt = "same template", ImageDistance = distance, SameUser = sameUser,
+        HeldByOther = heldByOther,
+    };
+
+    [Fact]
+    public void Similar_images_ticks_the_near_duplicates_nobody_else_holds_and_a_block_carries_them_and_the_bank_choice()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.CanBank, true)
+            .Add(v => v.NearDuplicates, [Near(21, 3), Near(22, null, sameUser: true), Near(23, 5, heldByOther: true)])
+            .Add(v => v.OnDecide, decision => decisions.Add(decision)));
+
+        Assert.Equal(3, view.FindAll("[data-testid=near-duplicate]").Count);
+        Assert.DoesNotContain("+", view.Find("[data-testid=block]").TextContent);
+        view.Find("[data-testid=select-similar]").Click();
+        Assert.Contains("+ 1", view.Find("[data-testid=block]").TextContent);
+        view.Find("input[data-testid=add-to-bank], [data-testid=add-to-bank] input").Change(true);
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
+
+        var block = Assert.Single(Blocked);
+        Assert.Equal([21L], block.AlsoDecide);
+        Assert.True(block.AddToBank);
+    }
+
+    [Fact]
+    public void All_ticks_every_near_duplicate_nobody_else_holds_and_none_clears_them()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.NearDuplicates, [Near(21, 3), Near(22, null, sameUser: true), Near(23, 5, heldByOther: true)])
+            .Add(v => v.OnDecide, decision => decisions.Add(decision)));
+
+        view.Find("[data-testid=select-all]").Click();
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("a"));
+        view.Find("[data-testid=select-none]").Click();
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("a"));
+
+        Assert.Equal([21L, 22L], decisions[0].AlsoDecide);
+        Assert.Empty(decisions[1].AlsoDecide!);
+    }
+
+    [Fact]
+    public void A_plain_image_cannot_be_banked()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.CanBank, false)
+            .Add(v => v.OnDecide, decision => decisions.Add(decision)));
+
+        Assert.True(view.Find("input[data-testid=add-to-bank], [data-testid=add-to-bank] input").HasAttribute("disabled"));
+        view.InvokeAsync(() => view.Instance.HandleShortcutAsync("b"));
+        Assert.False(Assert.Single(Blocked).AddToBank);
+    }
+
+    [Fact]
+    public void Greyscale_applies_even_to_a_revealed_image_and_a_repeat_abuser_is_flagged()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item() with { UserStrikes = ReviewItemView.RepeatAbuserStrikes })
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.Greyscale, true));
+
+        view.Find("[data-testid=reveal]").Click();
+        Assert.Contains("greyscale", view.Find("[data-testid=review-image]").ClassName);
+        Assert.DoesNotContain("concealed", view.Find("[data-testid=review-image]").ClassName);
+        Assert.NotNull(view.Find("[data-testid=repeat-abuser]"));
     }
 }

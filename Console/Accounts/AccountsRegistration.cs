@@ -44,7 +44,9 @@ public static class AccountsRegistration
             .AddPersonPolicy(Policies.Escalations)
             .AddPersonPolicy(Policies.Admin)
             .AddPersonPolicy(Policies.Audit)
-            .AddPersonPolicy(Policies.History);
+            .AddPersonPolicy(Policies.History)
+            .AddPersonPolicy(Policies.Bank)
+            .AddPersonPolicy(Policies.TeamWellness);
 
         // Slow down password guessing: a handful of attempts per address per minute.
         builder.Services.AddRateLimiter(options =>

@@ -8,6 +8,10 @@ public static class Roles
     public const string Auditor = "auditor";
     /// <summary>A machine: the generation platform, authenticated by API key.</summary>
     public const string Producer = "producer";
+    /// <summary>Manages the block bank (imports hashes, takes entries out): seniors and admins.</summary>
+    public const string Bank = "bank";
+    /// <summary>Sees every moderator's exposure to severe content, to look after the team: seniors and admins.</summary>
+    public const string TeamWellness = "team-wellness";
 
     public static readonly IReadOnlyList<string> People = [Moderator, Senior, Admin, Auditor];
 }
@@ -24,6 +28,10 @@ public static class Policies
     /// <summary>Reads an item's full history (decisions, overturns, audit entries): seniors, admins and auditors.</summary>
     public const string History = "history";
     public const string Producer = "producer";
+    /// <summary>Manages the block bank (imports hashes, takes entries out): seniors and admins.</summary>
+    public const string Bank = "bank";
+    /// <summary>Sees every moderator's exposure to severe content, to look after the team: seniors and admins.</summary>
+    public const string TeamWellness = "team-wellness";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -32,6 +40,8 @@ public static class Policies
         [Admin] = [Roles.Admin],
         [Audit] = [Roles.Auditor, Roles.Admin],
         [History] = [Roles.Senior, Roles.Admin, Roles.Auditor],
+        [Bank] = [Roles.Senior, Roles.Admin],
+        [TeamWellness] = [Roles.Senior, Roles.Admin],
     };
 
     /// <summary>The policy a moderator needs to claim from <paramref name="queue"/>.</summary>

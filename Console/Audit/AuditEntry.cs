@@ -37,4 +37,7 @@ public static class AuditActions
     public const string JobRequested = "job.requested";
     public const string JobCancelRequested = "job.cancel_requested";
     public const string JobFinished = "job.finished";
+    public const string BankAdded = "bank.added";
+    public const string BankRemoved = "bank.removed";
+    public const string ClusterDecided = "cluster.decided";
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ModerationConsole.Bank;
+using ModerationConsole.Hashing;
 using ModerationConsole.Ingest.Validation;
 using ModerationConsole.Policy;
 using Microsoft.Extensions.Options;
@@ -10,7 +12,7 @@ namespace ModerationConsole.Ingest;
 /// the active policy, store them all in one transaction, and answer only after it committed. Rejected items store
 /// nothing and never affect their neighbours in the batch.
 /// </summary>
-public sealed class IngestService(IngestStore store, IOptions<IngestOptions> options)
+public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<IngestOptions> options)
 {
     private readonly GenerationValidator validator = new(options.Value);
 
@@ -43,10 +45,27 @@ public sealed class IngestService(IngestStore store, IOptions<IngestOptions> opt
             receipts[i] = IngestReceipt.Rejected(GenerationJson.PeekGenerationId(items[i]), errors);
         }
 
-        if (valid.Count > 0)
+        // Decoding proves the image whole (a truncated body passes the header checks) and gives its perceptual hash;
+        // it is the costliest step, so the batch's images are decoded in parallel.
+        var fingerprints = new PdqResult?[valid.Count];
+        Parallel.For(0, valid.Count, new ParallelOptions { CancellationToken = ct }, k =>
+            fingerprints[k] = ImageFingerprint.TryHash(valid[k].Generation.ImageBytes));
+        var decodable = new List<(int Index, ValidGeneration Generation, PdqResult Fingerprint)>(valid.Count);
+        for (var k = 0; k < valid.Count; k++)
         {
-            var stored = await store.StoreAsync(producerId, valid.Select(v => v.Generation).ToList(), ct);
-            for (var k = 0; k < valid.Count; k++) receipts[valid[k].Index] = stored[k];
+            if (fingerprints[k] is { } fingerprint)
+                decodable.Add((valid[k].Index, valid[k].Generation, fingerprint));
+            else
+                receipts[valid[k].Index] = IngestReceipt.Rejected(valid[k].Generation.GenerationId,
+                    [new FieldError("image", "the image data is truncated or corrupt and does not decode")]);
+        }
+
+        if (decodable.Count > 0)
+        {
+            var matches = await bank.MatchAsync(decodable.Select(d => d.Fingerprint).ToList(), ct);
+            var candidates = decodable.Select((d, k) => new IngestCandidate(d.Generation, d.Fingerprint, matches[k])).ToList();
+            var stored = await store.StoreAsync(producerId, candidates, ct);
+            for (var k = 0; k < decodable.Count; k++) receipts[decodable[k].Index] = stored[k];
         }
         return receipts.Select(r => r!).ToArray();
     }

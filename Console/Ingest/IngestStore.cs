@@ -4,21 +4,27 @@ using Dapper;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
+using ModerationConsole.Hashing;
 using ModerationConsole.Policy;
 using Npgsql;
 
 namespace ModerationConsole.Ingest;
 
+/// <summary>A validated generation with its image's perceptual hash and, when the image is banked, the bank's match.</summary>
+public sealed record IngestCandidate(ValidGeneration Generation, PdqResult Fingerprint, BankMatch? BankMatch);
+
 /// <summary>
-/// Stores validated generations: for each, its image (content-addressed), the item with its route, its upstream
-/// scores, an audit entry and, when automation decided, the decision. All items of a call share one transaction.
+/// Stores validated generations: for each, its image (content-addressed, with its PDQ hash), the item with its route,
+/// its upstream scores, an audit entry and, when automation decided, the decision. All items of a call share one
+/// transaction.
 /// </summary>
 public sealed class IngestStore(Db db, DecisionWriter decisions)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<IngestReceipt[]> StoreAsync(long producerId, IReadOnlyList<ValidGeneration> items, CancellationToken ct)
+    public Task<IngestReceipt[]> StoreAsync(long producerId, IReadOnlyList<IngestCandidate> candidates, CancellationToken ct)
     {
+        var items = candidates.Select(c => c.Generation).ToList();
         // Hash outside the transaction: it is the slowest per-item step and needs no database.
         var imageHashes = items.Select(i => SHA256.HashData(i.ImageBytes)).ToArray();
 
@@ -32,8 +38,10 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
-                var route = Router.Route(policy.Document, new RouteInput(item.Scores, null, item.Jurisdiction, item.UserTier));
-                var inserted = await InsertItemAsync(connection, transaction, producerId, item, imageHashes[i], policy.Version, route);
+                var bankMatch = candidates[i].BankMatch;
+                var route = Router.Route(policy.Document, new RouteInput(item.Scores, bankMatch, item.Jurisdiction, item.UserTier));
+                var inserted = await InsertItemAsync(connection, transaction, producerId, item, imageHashes[i], candidates[i].Fingerprint,
+                    policy.Version, route);
                 if (inserted is null)
                 {
                     var existing = await connection.QuerySingleAsync<(long Id, string Route)>(
@@ -53,9 +61,15 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                     route.Categories,
                     policyVersion = policy.Version,
                     image = Convert.ToHexStringLower(imageHashes[i]),
+                    pdq = candidates[i].Fingerprint.Hash.ToString(),
+                    pdqQuality = candidates[i].Fingerprint.Quality,
+                    bankMatch = bankMatch is null ? null : new { entry = bankMatch.BankEntryId, bankMatch.Distance, bankMatch.Categories },
                 });
                 if (route.IsAutomaticDecision)
-                    automatic.Add(PendingDecision.Automatic(itemId, producerId, item.UserId, route, policy.Document));
+                    automatic.Add(PendingDecision.Automatic(itemId, producerId, item.UserId, route, policy.Document) with
+                    {
+                        Note = bankMatch is null ? null : $"Matched block bank entry #{bankMatch.BankEntryId} at distance {bankMatch.Distance} of 256.",
+                    });
                 else
                     anyQueued = true;
                 receipts[i] = new IngestReceipt(item.GenerationId, ReceiptStatus.Accepted, itemId, route.Route, null);
@@ -69,18 +83,19 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
     }
 
     private static async Task<long?> InsertItemAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        long producerId, ValidGeneration item, byte[] imageHash, int policyVersion, RouteResult route)
+        long producerId, ValidGeneration item, byte[] imageHash, PdqResult fingerprint, int policyVersion, RouteResult route)
     {
         await connection.ExecuteAsync(
             """
-            insert into images (sha256, content_type, width, height, byte_length, bytes)
-            values (@hash, @contentType, @width, @height, @length, @bytes)
+            insert into images (sha256, content_type, width, height, byte_length, bytes, pdq, pdq_quality, pdq_bands)
+            values (@hash, @contentType, @width, @height, @length, @bytes, @pdq::bit(256), @quality, @bands)
             on conflict (sha256) do nothing
             """,
             new
             {
                 hash = imageHash, contentType = item.Image.ContentType, width = item.Image.Width, height = item.Image.Height,
                 length = item.ImageBytes.Length, bytes = item.ImageBytes,
+                pdq = fingerprint.Hash, quality = (short)fingerprint.Quality, bands = fingerprint.Hash.BandKeys(),
             }, transaction);
 
         // On a repeated generationId nothing is inserted and nothing returned: the caller answers "duplicate".
@@ -88,10 +103,10 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             """
             insert into review_items (producer_id, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, policy_version, route, queue, status,
-                priority, route_categories)
+                priority, route_categories, prompt_shape)
             values (@producerId, @generationId, @userId, @prompt, @negativePrompt, @model, @createdAt,
                 @imageHash, @jurisdiction, @userTier, @ageVerified, @metadata::jsonb, @policyVersion, @route, @queue, @status,
-                @priority, @categories)
+                @priority, @categories, @promptShape)
             on conflict (producer_id, generation_id) do nothing
             returning id
             """,
@@ -103,7 +118,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                 metadata = item.Metadata.Count == 0 ? null : JsonSerializer.Serialize(item.Metadata, Json),
                 policyVersion, route = route.Route, queue = route.Queue,
                 status = route.IsAutomaticDecision ? "decided" : "pending",
-                priority = route.Priority, categories = route.Categories.ToArray(),
+                priority = route.Priority, categories = route.Categories.ToArray(), promptShape = PromptShape.Of(item.Prompt),
             }, transaction);
     }
 

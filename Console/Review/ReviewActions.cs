@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
+using ModerationConsole.Bank;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Policy;
@@ -15,18 +16,18 @@ namespace ModerationConsole.Review;
 /// work its queue, then writes the change, its audit entry and (for final decisions) the decision for the producer in
 /// one transaction. A decision on a lost lease is refused and changes nothing.
 /// </summary>
-public sealed class ReviewActions(Db db, DecisionWriter decisions)
+public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministration bankAdministration)
 {
     public const int MaxNoteLength = 2000;
 
-    public Task ApproveAsync(ClaimsPrincipal user, ItemClaim claim, string? note, CancellationToken ct = default) =>
-        DecideAsync(user, claim, DecisionKinds.Approved, [], note, ct);
+    /// <summary>The most near-duplicates one decision may carry along.</summary>
+    public const int MaxCluster = 200;
 
-    public Task BlockAsync(ClaimsPrincipal user, ItemClaim claim, IReadOnlyList<string> categories, string? note, CancellationToken ct = default)
-    {
-        if (categories.Count == 0) throw new ReviewException("Choose at least one policy category to block.");
-        return DecideAsync(user, claim, DecisionKinds.Blocked, categories, note, ct);
-    }
+    public Task<DecisionOutcome> ApproveAsync(ClaimsPrincipal user, ItemClaim claim, string? note, CancellationToken ct = default) =>
+        DecideAsync(user, claim, ReviewDecision.Approve(note), ct);
+
+    public Task<DecisionOutcome> BlockAsync(ClaimsPrincipal user, ItemClaim claim, IReadOnlyList<string> categories, string? note, CancellationToken ct = default) =>
+        DecideAsync(user, claim, ReviewDecision.Block(categories, note), ct);
 
     public Task EscalateAsync(ClaimsPrincipal user, ItemClaim claim, string? note, CancellationToken ct = default)
     {
@@ -48,30 +49,104 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions)
         }, ct);
     }
 
-    private Task DecideAsync(ClaimsPrincipal user, ItemClaim claim, string decision, IReadOnlyList<string> categories, string? note, CancellationToken ct)
+    /// <summary>
+    /// Approves or blocks the held item and, with it, the near-duplicates the moderator chose. Each cluster member gets
+    /// its own decision and audit entry and is decided only if it is still pending, not held by someone else and in a
+    /// queue the caller may work; the others are skipped and named in the outcome. One transaction for all.
+    /// </summary>
+    public Task<DecisionOutcome> DecideAsync(ClaimsPrincipal user, ItemClaim claim, ReviewDecision request, CancellationToken ct = default)
     {
         var userId = ReviewerId(user);
-        note = CheckNote(note);
+        var note = CheckNote(request.Note);
+        if (request.Decision == DecisionKinds.Blocked && request.Categories.Count == 0)
+            throw new ReviewException("Choose at least one policy category to block.");
+        if (request.Decision == DecisionKinds.Approved && request.AddToBank)
+            throw new ReviewException("Only a blocked image can be added to the block bank.");
+        var cluster = (request.AlsoDecide ?? []).Where(id => id != claim.ItemId).Distinct().ToArray();
+        if (cluster.Length > MaxCluster)
+            throw new ReviewException($"One decision carries at most {MaxCluster} near-duplicates (this one has {cluster.Length}).");
+
         return db.InTransactionAsync(async (connection, transaction) =>
         {
             var held = await LockHeldItemAsync(connection, transaction, user, userId, claim);
             var policy = await PolicyStore.LoadActiveAsync(connection, transaction);
-            var unknown = categories.Where(c => policy.Document.Find(c) is null).ToList();
+            var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
             if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
+            var reason = request.Decision == DecisionKinds.Blocked
+                ? PendingDecision.StatementOfReasons(policy.Document, request.Categories)
+                : PendingDecision.ApprovedReason;
 
-            await connection.ExecuteAsync(
+            await CloseAsync(connection, transaction, [claim.ItemId]);
+            var pending = new List<PendingDecision>
+            {
+                new(claim.ItemId, held.ProducerId, held.UserId, request.Decision, request.Categories, reason, note, userId),
+            };
+
+            var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
+            var clusterNote = $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note);
+            pending.AddRange(members.Decidable.Select(m =>
+                new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories, reason, clusterNote, userId)));
+            await CloseAsync(connection, transaction, members.Decidable.Select(m => m.Id).ToArray());
+            if (cluster.Length > 0)
+                await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ClusterDecided, claim.ItemId, new
+                {
+                    decision = request.Decision,
+                    decided = members.Decidable.Select(m => m.Id).ToArray(),
+                    skipped = members.Skipped,
+                });
+
+            long? bankEntry = null;
+            var alreadyBanked = false;
+            if (request.AddToBank)
+            {
+                try
+                {
+                    bankEntry = await bankAdministration.AddFromItemAsync(connection, transaction, userId, claim.ItemId, request.Categories);
+                }
+                catch (BankException ex)
+                {
+                    throw new ReviewException(ex.Message + " Nothing was recorded; block without banking it.");
+                }
+                alreadyBanked = bankEntry is null;
+            }
+
+            await decisions.WriteAsync(connection, transaction, pending);
+            await QueueSignals.NotifyAsync(connection, transaction);
+            return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, bankEntry, alreadyBanked);
+        }, ct);
+    }
+
+    private static Task CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] itemIds) =>
+        itemIds.Length == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(
                 """
                 update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
-                where id = @ItemId
-                """, claim, transaction);
-            var reason = decision == DecisionKinds.Blocked
-                ? PendingDecision.StatementOfReasons(policy.Document, categories)
-                : PendingDecision.ApprovedReason;
-            await decisions.WriteAsync(connection, transaction,
-                [new PendingDecision(claim.ItemId, held.ProducerId, held.UserId, decision, categories, reason, note, userId)]);
-            await QueueSignals.NotifyAsync(connection, transaction);
-            return 0;
-        }, ct);
+                where id = any(@itemIds)
+                """, new { itemIds }, transaction);
+
+    private sealed record ClusterMember(long Id, string Status, string? Queue, long? ClaimedBy, bool LeaseLive, long ProducerId, string UserId);
+
+    /// <summary>
+    /// Locks the cluster's rows, skipping any another transaction holds right now (someone is deciding it), and sorts
+    /// them into those this decision may close and those it must leave alone.
+    /// </summary>
+    private static async Task<(IReadOnlyList<ClusterMember> Decidable, IReadOnlyList<long> Skipped)> LockClusterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimsPrincipal user, long userId, long[] cluster)
+    {
+        if (cluster.Length == 0) return ([], []);
+        var rows = (await connection.QueryAsync<ClusterMember>(
+            """
+            select id, status, queue, claimed_by as claimedby, coalesce(claim_expires_at > now(), false) as leaselive,
+                   producer_id as producerid, user_id as userid
+            from review_items where id = any(@cluster) order by id for update skip locked
+            """, new { cluster }, transaction)).ToList();
+        var decidable = rows.Where(r => r.Status == "pending" && r.Queue is not null
+                                        && !(r.ClaimedBy is { } holder && holder != userId && r.LeaseLive)
+                                        && user.Satisfies(Policies.ForQueue(r.Queue)))
+            .ToList();
+        var skipped = cluster.Except(decidable.Select(d => d.Id)).Order().ToList();
+        return (decidable, skipped);
     }
 
     private sealed record HeldItem(string Status, string? Queue, long? ClaimedBy, Guid? ClaimToken, bool LeaseLive, long ProducerId, string UserId);
@@ -111,3 +186,17 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions)
         return note;
     }
 }
+
+/// <summary>What the moderator decided: approve or block (with categories), optionally banking the image and carrying near-duplicates along.</summary>
+public sealed record ReviewDecision(string Decision, IReadOnlyList<string> Categories, string? Note, bool AddToBank = false,
+    IReadOnlyList<long>? AlsoDecide = null)
+{
+    public static ReviewDecision Approve(string? note) => new(DecisionKinds.Approved, [], note);
+    public static ReviewDecision Block(IReadOnlyList<string> categories, string? note) => new(DecisionKinds.Blocked, categories, note);
+}
+
+/// <param name="ClusterDecided">Near-duplicates decided with the item.</param>
+/// <param name="ClusterSkipped">Near-duplicates left alone: decided meanwhile, held by someone else, or in a queue the caller may not work.</param>
+/// <param name="BankEntryId">The new bank entry, when the image was banked.</param>
+/// <param name="AlreadyBanked">Banking was asked for and the very same hash was in the bank already.</param>
+public sealed record DecisionOutcome(IReadOnlyList<long> ClusterDecided, IReadOnlyList<long> ClusterSkipped, long? BankEntryId, bool AlreadyBanked);

@@ -28,4 +28,5 @@ public sealed record ReviewItem(
     IReadOnlyList<CategoryScore> Scores,
     IReadOnlyDictionary<string, string> Metadata,
     int UserStrikes,
-    IReadOnlyList<PriorDecision> UserHistory);
+    IReadOnlyList<PriorDecision> UserHistory,
+    int? ImageHashQuality = null);

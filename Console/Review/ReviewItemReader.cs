@@ -15,7 +15,7 @@ public sealed class ReviewItemReader(Db db)
                    r.prompt, r.negative_prompt as negativeprompt, r.model, r.created_at as createdat, r.received_at as receivedat,
                    r.route, r.route_categories as routecategories, r.priority, r.jurisdiction, r.user_tier as usertier,
                    r.age_verified as ageverified, r.metadata::text as metadata,
-                   i.width as imagewidth, i.height as imageheight, i.content_type as imagecontenttype,
+                   i.width as imagewidth, i.height as imageheight, i.content_type as imagecontenttype, i.pdq_quality::int as imagehashquality,
                    coalesce(u.strikes, 0) as strikes
             from review_items r
             join producers p on p.id = r.producer_id
@@ -52,7 +52,7 @@ public sealed class ReviewItemReader(Db db)
 
         return new ReviewItem(row.Id, row.Queue ?? "", row.GenerationId, row.ProducerName, row.UserId, row.Prompt, row.NegativePrompt,
             row.Model, row.CreatedAt, row.ReceivedAt, row.Route, row.RouteCategories, row.Priority, row.Jurisdiction, row.UserTier,
-            row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history);
+            row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history, row.ImageHashQuality);
     }, ct);
 
     // Settable properties rather than positional records: Dapper reads text[] as System.Array, which it cannot match
@@ -81,6 +81,7 @@ public sealed class ReviewItemReader(Db db)
         public int ImageHeight { get; init; }
         public string ImageContentType { get; init; } = "";
         public int Strikes { get; init; }
+        public int? ImageHashQuality { get; init; }
     }
 
     private sealed class PriorDecisionRow

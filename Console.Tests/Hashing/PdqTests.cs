@@ -1,0 +1,147 @@
+using ModerationConsole.Hashing;
+using SkiaSharp;
+
+namespace ModerationConsole.Tests.Hashing;
+
+/// <summary>The PDQ properties a block bank relies on: edited copies stay close, different pictures stay far apart.</summary>
+public sealed class PdqTests
+{
+    /// <summary>PDQ's authors call two hashes a match at distance ≤ 31 (of 256); the console's default too.</summary>
+    private const int SmallDistance = 31;
+
+    private static PdqResult Hash(byte[] encoded) => ImageFingerprint.TryHash(encoded) ?? throw new InvalidOperationException("did not decode");
+
+    public static TheoryData<string> Edits => ["half size", "double size", "jpeg quality 50", "crop 1% per side", "crop and jpeg", "webp"];
+
+    [Theory]
+    [MemberData(nameof(Edits))]
+    public void An_edited_copy_stays_within_a_small_distance_of_the_original(string edit)
+    {
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            using var original = TestPictures.Draw(seed);
+            var before = Hash(TestPictures.Png(original));
+            var after = Hash(Edit(original, edit));
+            Assert.True(before.Hash.DistanceTo(after.Hash) <= SmallDistance,
+                $"seed {seed}, {edit}: distance {before.Hash.DistanceTo(after.Hash)}");
+        }
+    }
+
+    [Fact]
+    public void Different_pictures_are_far_apart()
+    {
+        var hashes = Enumerable.Range(100, 12).Select(seed =>
+        {
+            using var picture = TestPictures.Draw(seed);
+            return Hash(TestPictures.Png(picture)).Hash;
+        }).ToList();
+        for (var a = 0; a < hashes.Count; a++)
+            for (var b = a + 1; b < hashes.Count; b++)
+                Assert.True(hashes[a].DistanceTo(hashes[b]) > 64, $"pictures {a} and {b}: distance {hashes[a].DistanceTo(hashes[b])}");
+    }
+
+    [Fact]
+    public void Half_the_bits_are_set_because_each_bit_says_above_or_below_the_median()
+    {
+        using var picture = TestPictures.Draw(7);
+        var hash = Hash(TestPictures.Png(picture)).Hash;
+        Assert.Equal(128, Enumerable.Range(0, 256).Count(k => hash[k]));
+    }
+
+    [Fact]
+    public void A_flat_picture_has_no_quality_and_a_busy_one_has_plenty()
+    {
+        using var flat = new SKBitmap(new SKImageInfo(300, 200, SKColorType.Rgba8888, SKAlphaType.Premul));
+        flat.Erase(new SKColor(90, 120, 200));
+        using var busy = TestPictures.Draw(3);
+        Assert.Equal(0, Hash(TestPictures.Png(flat)).Quality);
+        Assert.True(Hash(TestPictures.Png(busy)).Quality >= 50);
+    }
+
+    /// <summary>
+    /// On a 64×64 input PDQ skips the blur, so the hash must equal a direct evaluation of the definition: the 2-D
+    /// DCT-II coefficients (u, v) for u, v in 1..16, one bit each, set when above the 128th smallest.
+    /// </summary>
+    [Fact]
+    public void On_a_64_by_64_image_the_bits_are_the_dct_coefficients_above_their_median()
+    {
+        var random = new Random(11);
+        var luma = new float[64 * 64];
+        for (var i = 0; i < luma.Length; i++) luma[i] = (float)(127 + 60 * Math.Sin(i % 64 / 5.0) * Math.Cos(i / 64 / 7.0) + random.Next(-20, 20));
+
+        var expected = new double[256];
+        for (var u = 0; u < 16; u++)
+            for (var v = 0; v < 16; v++)
+            {
+                var sum = 0.0;
+                for (var y = 0; y < 64; y++)
+                    for (var x = 0; x < 64; x++)
+                        sum += luma[y * 64 + x] * Math.Cos(Math.PI * (u + 1) * (2 * y + 1) / 128) * Math.Cos(Math.PI * (v + 1) * (2 * x + 1) / 128);
+                expected[u * 16 + v] = sum * (2.0 / 64);
+            }
+        var median = expected.Order().ElementAt(127);
+
+        var hash = Pdq.FromLuma((float[])luma.Clone(), 64, 64).Hash;
+        for (var k = 0; k < 256; k++)
+            Assert.True(hash[k] == expected[k] > median, $"bit {k}");
+    }
+
+    [Fact]
+    public void The_text_form_is_the_reference_one_bit_0_last_and_bit_255_first()
+    {
+        Span<bool> bits = stackalloc bool[256];
+        bits[0] = true;
+        bits[255] = true;
+        var hash = PdqHash.FromBits(bits);
+        Assert.Equal("8" + new string('0', 62) + "1", hash.ToString());
+        Assert.Equal(hash, PdqHash.Parse(hash.ToString()));
+        Assert.Equal(hash, PdqHash.FromBitString(hash.ToBitString()));
+        Assert.True(hash.ToBitString()[0]);
+        Assert.False(PdqHash.TryParse("xyz", out _));
+        Assert.False(PdqHash.TryParse(new string('g', 64), out _));
+    }
+
+    [Fact]
+    public void Band_probes_cover_every_hash_within_the_pigeonhole_radius()
+    {
+        var random = new Random(5);
+        var hash = new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64());
+        var probes = hash.BandProbes(radius: 1).ToHashSet();
+        Assert.Equal(16 * 17, probes.Count);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            // 31 flipped bits spread anyhow: some band keeps at most one of them.
+            var near = hash;
+            foreach (var bit in Enumerable.Range(0, 256).OrderBy(_ => random.Next()).Take(31)) near = near.FlipBit(bit);
+            Assert.Contains(near.BandKeys(), probes.Contains);
+        }
+    }
+
+    [Fact]
+    public void Truncated_image_bytes_do_not_hash()
+    {
+        using var picture = TestPictures.Draw(9);
+        var png = TestPictures.Png(picture);
+        Assert.Null(ImageFingerprint.TryHash(png[..(png.Length / 2)]));
+        Assert.Null(ImageFingerprint.TryHash("not an image"u8.ToArray()));
+    }
+
+    private static byte[] Edit(SKBitmap original, string edit)
+    {
+        switch (edit)
+        {
+            case "half size": { using var small = TestPictures.Resize(original, 0.5); return TestPictures.Png(small); }
+            case "double size": { using var large = TestPictures.Resize(original, 2); return TestPictures.Png(large); }
+            case "jpeg quality 50": return TestPictures.Jpeg(original, 50);
+            case "crop 1% per side": { using var cropped = TestPictures.Crop(original, 0.01); return TestPictures.Png(cropped); }
+            case "crop and jpeg": { using var cropped = TestPictures.Crop(original, 0.01); return TestPictures.Jpeg(cropped, 70); }
+            case "webp":
+            {
+                using var image = SKImage.FromBitmap(original);
+                using var data = image.Encode(SKEncodedImageFormat.Webp, 75);
+                return data.ToArray();
+            }
+            default: throw new ArgumentOutOfRangeException(nameof(edit));
+        }
+    }
+}
