@@ -15,6 +15,7 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
     [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5" })]
     [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
     [InlineData("score", "end-to-end / raw ONNX Runtime", new[] { "--items", "100" })]
+    [InlineData("bank", "multi-index / brute force", new[] { "--hashes", "5000", "--queries", "200" })]
     public async Task Each_benchmark_runs_at_a_small_size_and_reports_its_figures(string name, string expectedLine, string[] options)
     {
         var server = postgres.Server.ConnectionStringFor("postgres");

@@ -61,10 +61,13 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/admin/classifiers", Admins),
         (HttpMethod.Get, "/admin/users", Admins),
         (HttpMethod.Get, "/admin/producers", Admins),
+        (HttpMethod.Get, "/bank", Seniors),
+        (HttpMethod.Get, "/wellness", Reviewers), // the team's exposure table inside it is for seniors and admins (below)
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
         (HttpMethod.Get, $"/review/images/{itemId}", Reviewers),
+        (HttpMethod.Get, $"/review/images/{itemId}/similar/{itemId}", Reviewers),
         (HttpMethod.Get, "/audit/export/decisions.csv", Auditors),
         (HttpMethod.Get, "/audit/export/audit-log.json", Auditors),
         (HttpMethod.Get, "/audit/export/statements-of-reasons.json", Auditors),
@@ -133,6 +136,11 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().ApproveAsync(auditor, fakeClaim, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().BlockAsync(auditor, fakeClaim, ["sexual"], null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().EscalateAsync(auditor, fakeClaim, null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Bank.BankAdministration>()
+            .ImportAsync(auditor, new string('a', 64), ["sexual"], null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Bank.BankAdministration>()
+            .RemoveAsync(auditor, 1, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Wellness.Exposures>().TeamAsync(auditor));
 
         Assert.Equal(before, await CountsAsync(connection));
     }
@@ -142,7 +150,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         """
         select concat_ws(',', (select count(*) from decisions), (select count(*) from review_items where status = 'pending'),
                (select count(*) from review_items where claimed_by is not null), (select count(*) from policies),
-               (select count(*) from users), (select count(*) from producers), (select coalesce(sum(strikes), 0) from platform_users))
+               (select count(*) from users), (select count(*) from producers), (select coalesce(sum(strikes), 0) from platform_users),
+               (select count(*) from block_bank))
         """)!;
 }
 

@@ -28,6 +28,8 @@ public sealed class BankAdministration(Db db, BlockBank bank)
     public const int MaxImportLines = 100_000;
     public const int MaxNoteLength = 500;
 
+    public int MatchDistance => bank.Options.BankMatchDistance;
+
     /// <summary>Banks the image of an item being blocked; the caller's transaction holds the block itself.</summary>
     public async Task<long?> AddFromItemAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long userId, long itemId,
         IReadOnlyList<string> categories)

@@ -20,6 +20,9 @@ public sealed class BlockBank(Db db, IOptions<HashingOptions> options)
 
     public int Count => index.Count;
 
+    /// <summary>The in-memory index as it stands (for the benchmark); lookups should go through <see cref="MatchAsync"/>.</summary>
+    internal BankIndex Index => index;
+
     public HashingOptions Options => options.Value;
 
     /// <summary>Whether a hash of this quality is used for banking and matching at all.</summary>
@@ -60,12 +63,10 @@ public sealed class BlockBank(Db db, IOptions<HashingOptions> options)
             while (true)
             {
                 var changes = await db.ReadAsync(connection => BankStore.ChangesSinceAsync(connection, seenChange, ChangesPerRead), ct);
-                foreach (var change in changes)
-                {
-                    if (change.Removed) index.Remove(change.Id);
-                    else index.Add(change.Id, change.Hash);
-                    seenChange = change.ChangeSeq;
-                }
+                // Additions go in together (one rebuild of the buckets at most), then removals, in change order.
+                index.AddRange(changes.Where(c => !c.Removed).Select(c => (c.Id, c.Hash)).ToList());
+                foreach (var change in changes.Where(c => c.Removed)) index.Remove(change.Id);
+                if (changes.Count > 0) seenChange = changes[^1].ChangeSeq;
                 if (changes.Count < ChangesPerRead) return;
             }
         }

@@ -20,6 +20,7 @@ public static class BenchCommand
         new Ingest.IngestBenchmark(),
         new Operations.CircuitMemoryBenchmark(),
         new Scoring.Bench.ScoreBenchmark(),
+        new Bank.BankBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -67,18 +67,44 @@ public sealed class DemoGenerations(int seed, string runId)
     readonly int _totalWeight = Scenarios.Sum(s => s.Weight);
     long _sequence;
 
+    /// <summary>An abuse wave in progress: one picture re-generated with small changes by one or two users.</summary>
+    sealed record Wave(Scenario Scenario, string Prompt, int PictureSeed, (int Width, int Height) Size, int[] Users)
+    {
+        public int Left { get; set; }
+    }
+
+    Wave? _wave;
+
     /// <summary>The next generation; ids are <c>{runId}-{n}</c> so separate runs never collide.</summary>
     public FlaggedGeneration Next()
     {
         var number = ++_sequence;
-        var scenario = PickScenario();
+        // Now and then a wave starts: 4–9 near-identical generations in a row, for the near-duplicate view and the bank.
+        if (_wave is null && _random.NextDouble() < 0.05)
+        {
+            var waveScenario = Scenarios.Where(s => s.Band == Band.Review).ElementAt(_random.Next(Scenarios.Count(s => s.Band == Band.Review)));
+            var wavePrompt = Pick(waveScenario.Prompts)
+                .Replace("{style}", Pick(Styles), StringComparison.Ordinal)
+                .Replace("{celebrity}", Pick(Celebrities), StringComparison.Ordinal);
+            _wave = new Wave(waveScenario, wavePrompt, WavePicture(), (128, 128),
+                [_random.Next(RepeatOffenders), _random.Next(UserPool)]) { Left = _random.Next(4, 10) };
+        }
+        var wave = _wave;
+        if (wave is not null && --wave.Left == 0) _wave = null;
+
+        var scenario = wave?.Scenario ?? PickScenario();
         var scores = UpstreamScores(scenario);
         // Repeat offenders send a large share of the violating traffic, as on real platforms.
-        var user = scenario.Band != Band.Low && _random.NextDouble() < 0.4 ? _random.Next(RepeatOffenders) : _random.Next(UserPool);
-        var prompt = Pick(scenario.Prompts)
+        var user = wave is not null ? wave.Users[_random.Next(wave.Users.Length)]
+            : scenario.Band != Band.Low && _random.NextDouble() < 0.4 ? _random.Next(RepeatOffenders) : _random.Next(UserPool);
+        var prompt = (wave?.Prompt ?? Pick(scenario.Prompts))
             .Replace("{style}", Pick(Styles), StringComparison.Ordinal)
             .Replace("{celebrity}", Pick(Celebrities), StringComparison.Ordinal);
-        var (width, height) = Pick(new[] { (96, 96), (128, 96), (96, 128) });
+        if (wave is not null) prompt += $", seed {_random.Next(100000)}";
+        var (width, height) = wave?.Size ?? Pick(new[] { (96, 96), (128, 96), (96, 128) });
+        var image = wave is not null
+            ? SyntheticImages.Variant(width, height, wave.PictureSeed, _random.Next())
+            : SyntheticImages.Png(width, height, _random.Next());
         return new FlaggedGeneration
         {
             GenerationId = $"{runId}-{number.ToString(CultureInfo.InvariantCulture)}",
@@ -87,7 +113,7 @@ public sealed class DemoGenerations(int seed, string runId)
             NegativePrompt = _random.NextDouble() < 0.5 ? NegativePrompt : null,
             Model = Pick(Models),
             CreatedAt = DateTimeOffset.UtcNow.AddSeconds(-_random.Next(1, 30)).ToString("O", CultureInfo.InvariantCulture),
-            Image = Convert.ToBase64String(SyntheticImages.Png(width, height, _random.Next())),
+            Image = Convert.ToBase64String(image),
             Scores = scores,
             Jurisdiction = Pick(Jurisdictions),
             UserTier = Pick(Tiers),
@@ -99,6 +125,16 @@ public sealed class DemoGenerations(int seed, string runId)
                 ["client"] = Pick(new[] { "web", "ios", "android", "api" }),
             },
         };
+    }
+
+    /// <summary>A picture with enough structure for its perceptual hash to be used (a plain one is never matched).</summary>
+    int WavePicture()
+    {
+        var pictureSeed = _random.Next();
+        for (var attempt = 0; attempt < 20; attempt++, pictureSeed = _random.Next())
+            if (Hashing.ImageFingerprint.TryHash(SyntheticImages.Png(128, 128, pictureSeed)) is { Quality: >= 60 })
+                break;
+        return pictureSeed;
     }
 
     Scenario PickScenario()

@@ -18,7 +18,13 @@ public static class SyntheticImages
     /// <summary>The same kind of picture with per-pixel noise: about width × height × 3 bytes, like a photo.</summary>
     public static byte[] NoisyPng(int width, int height, int seed) => Encode(width, height, seed, noise: true);
 
-    static byte[] Encode(int width, int height, int seed, bool noise)
+    /// <summary>
+    /// The picture of <see cref="Png"/> with light noise that differs per <paramref name="variant"/>: byte-for-byte a
+    /// different file, to the eye (and to PDQ) the same picture, as the re-generations of an abuse wave are.
+    /// </summary>
+    public static byte[] Variant(int width, int height, int seed, int variant) => Encode(width, height, seed, noise: false, variant);
+
+    static byte[] Encode(int width, int height, int seed, bool noise, int? variant = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
@@ -30,14 +36,15 @@ public static class SyntheticImages
         header[8] = 8; // bits per sample
         header[9] = 2; // colour type RGB; compression, filter and interlace methods 0
         WriteChunk(output, "IHDR"u8, header);
-        WriteChunk(output, "IDAT"u8, CompressedPixels(width, height, seed, noise));
+        WriteChunk(output, "IDAT"u8, CompressedPixels(width, height, seed, noise, variant));
         WriteChunk(output, "IEND"u8, []);
         return output.ToArray();
     }
 
-    static byte[] CompressedPixels(int width, int height, int seed, bool noise)
+    static byte[] CompressedPixels(int width, int height, int seed, bool noise, int? variant)
     {
         var random = new Random(seed);
+        var jitter = variant is { } v ? new Random(HashCode.Combine(seed, v)) : null;
         var (r, g, b) = ((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
         var centreX = random.Next(width);
         var centreY = random.Next(height);
@@ -60,6 +67,11 @@ public static class SyntheticImages
                     {
                         for (var channel = 0; channel < 3; channel++)
                             pixel[channel] ^= (byte)random.Next(64);
+                    }
+                    if (jitter is not null)
+                    {
+                        for (var channel = 0; channel < 3; channel++)
+                            pixel[channel] = (byte)Math.Clamp(pixel[channel] + jitter.Next(-6, 7), 0, 255);
                     }
                 }
                 zlib.Write(row);
