@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ModerationConsole.Hashing;
 
 /// <summary>A PDQ hash and its quality (0–100): how much structure the image has. Flat images hash badly.</summary>
@@ -33,9 +35,17 @@ public static class Pdq
         }
         else
         {
-            var scratch = new float[height * width];
-            Blur(luma, scratch, height, width, WindowFor(width), WindowFor(height));
-            Decimate(luma, height, width, small);
+            // Pooled: a 512×512 image needs a megabyte of scratch, which would otherwise land on the large-object heap per image.
+            var scratch = ArrayPool<float>.Shared.Rent(height * width);
+            try
+            {
+                Blur(luma, scratch, height, width, WindowFor(width), WindowFor(height));
+                Decimate(luma, height, width, small);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(scratch);
+            }
         }
 
         var quality = Quality(small);
@@ -45,10 +55,18 @@ public static class Pdq
 
     public static PdqResult FromRgba(ReadOnlySpan<byte> rgba, int height, int width)
     {
-        var luma = new float[height * width];
-        for (int p = 0, q = 0; p < luma.Length; p++, q += 4)
-            luma[p] = 0.299f * rgba[q] + 0.587f * rgba[q + 1] + 0.114f * rgba[q + 2];
-        return FromLuma(luma, height, width);
+        var pixels = height * width;
+        var luma = ArrayPool<float>.Shared.Rent(pixels);
+        try
+        {
+            for (int p = 0, q = 0; p < pixels; p++, q += 4)
+                luma[p] = 0.299f * rgba[q] + 0.587f * rgba[q + 1] + 0.114f * rgba[q + 2];
+            return FromLuma(luma, height, width);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(luma);
+        }
     }
 
     /// <summary>Half of a 1/64 block per round, rounded up: two rounds of box filters make a tent over the block.</summary>
