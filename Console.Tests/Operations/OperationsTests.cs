@@ -5,7 +5,16 @@ using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Operations;
 
+/// <summary>
+/// OpenTelemetry subscribes to meters by name across the whole process, so while another test's console is running
+/// its gauges would show in this console's scrape too. A console is alone in its process in production; here these
+/// tests run on their own, after the parallel ones.
+/// </summary>
+[CollectionDefinition(nameof(MetricsAlone), DisableParallelization = true)]
+public sealed class MetricsAlone;
+
 /// <summary>What operators scrape and probe: Prometheus metrics of the queues and decisions, and health checks.</summary>
+[Collection(nameof(MetricsAlone))]
 public sealed class OperationsTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;
