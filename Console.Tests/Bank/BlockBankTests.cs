@@ -10,23 +10,8 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Bank;
 
 /// <summary>The block bank on a real database: banking from a block, blocking near copies on arrival, imports and removal.</summary>
-public sealed class BlockBankTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class BlockBankTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     /// <summary>A moderator blocks a queued picture and banks it; returns the bank entry.</summary>
     private async Task<long> BlockAndBankAsync(byte[] picture)
     {

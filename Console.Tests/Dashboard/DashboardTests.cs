@@ -9,23 +9,8 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Dashboard;
 
 /// <summary>The dashboard's figures on a real database: score drift between weeks and moderators' agreement with seniors.</summary>
-public sealed class DashboardTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class DashboardTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     [Fact]
     public void The_stability_index_is_zero_for_the_same_distribution_and_grows_with_the_shift()
     {

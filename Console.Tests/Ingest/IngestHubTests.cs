@@ -8,24 +8,8 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The public ingest hub, driven by a real SignalR client over loopback against a real database.</summary>
-public sealed class IngestHubTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class IngestHubTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        var created = await console.ProducerAsync();
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, created.ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     [Fact]
     public async Task An_accepted_item_is_stored_with_its_image_scores_route_and_audit_entry()
     {

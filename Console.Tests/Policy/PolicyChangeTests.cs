@@ -12,24 +12,15 @@ namespace ModerationConsole.Tests.Policy;
 /// Admins change thresholds with evidence: the what-if numbers match a brute-force count on the database, saving makes
 /// a new audited version, and the re-route job moves the backlog on a real database.
 /// </summary>
-public sealed class PolicyChangeTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class PolicyChangeTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     // Sexual scores of the pending backlog: all at or above reviewAt 0.5 and below the default autoBlockAt 0.9.
     private static readonly double[] PendingScores = [0.55, 0.6, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85, 0.88];
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        console = await TestConsole.StartAsync(postgres);
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
+        await base.InitializeAsync();
         await producer.SubmitBatchAsync(PendingScores.Select(s => new GenerationBuilder().WithScores(("sexual", s)).Build()).ToArray());
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
     }
 
     private static PolicyDocument WithSexualAutoBlockAt(PolicyDocument document, double at) => document with

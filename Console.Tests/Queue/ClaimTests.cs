@@ -9,26 +9,11 @@ using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Queue;
 
-/// <summary>Claims and leases on a real database: who gets which item, and what happens when a lease runs out.</summary>
-public sealed class ClaimTests(PostgresFixture postgres) : IAsyncLifetime
+/// <summary>Claims and leases on a real database: who gets which item, and what happens when a lease runs out. A two-second lease lets the expiry cases run in real time.</summary>
+public sealed class ClaimTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Queue:LeaseDuration=00:00:02")
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
     private ClaimService Claims => console.Service<ClaimService>();
     private ReviewActions Actions => console.Service<ReviewActions>();
-
-    public async ValueTask InitializeAsync()
-    {
-        // A two-second lease lets the expiry cases run in real time.
-        console = await TestConsole.StartAsync(postgres, "--Queue:LeaseDuration=00:00:02");
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
 
     private async Task<long> IngestAsync(GenerationBuilder item) => (await producer.SubmitAsync(item.Build())).ItemId!.Value;
 

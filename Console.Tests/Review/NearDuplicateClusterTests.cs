@@ -9,23 +9,8 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Review;
 
 /// <summary>A wave of near-identical generations is found from any one of them and decided once, item by item in the audit log.</summary>
-public sealed class NearDuplicateClusterTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class NearDuplicateClusterTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     /// <summary>Four edited copies of one picture from different users, one item of the same user, one of the same prompt, one unrelated.</summary>
     private async Task<Dictionary<string, long>> WaveAsync()
     {

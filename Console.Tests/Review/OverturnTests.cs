@@ -10,25 +10,9 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Review;
 
 /// <summary>Seniors overturn decisions: a new decision naming the old one, seen by the producer, with strikes following.</summary>
-public sealed class OverturnTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class OverturnTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-    private string apiKey = "";
     private Overturns Overturns => console.Service<Overturns>();
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        apiKey = (await console.ProducerAsync()).ApiKey;
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, apiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
 
     /// <summary>A moderator blocks one queued item; returns the decision id.</summary>
     private async Task<long> ModeratorBlocksAsync()

@@ -12,23 +12,8 @@ namespace ModerationConsole.Tests.Security;
 /// (SQL and script strings, right-to-left prose) is accepted and stored as plain text; the review screen renders it
 /// inert and shows invisible characters (see ReviewItemViewTests and the browser tests).
 /// </summary>
-public sealed class BadInputCorpusTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class BadInputCorpusTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartAsync(postgres);
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     private static JsonObject Good() => JsonSerializer.SerializeToNode(GenerationBuilder.Queued().Build(), JsonSerializerOptions.Web)!.AsObject();
 
     private static JsonObject With(string field, JsonNode? value)
