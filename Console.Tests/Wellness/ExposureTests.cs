@@ -5,23 +5,8 @@ using ModerationConsole.Wellness;
 namespace ModerationConsole.Tests.Wellness;
 
 /// <summary>Severe exposure is counted per moderator and a break is suggested every N severe items; preferences persist.</summary>
-public sealed class ExposureTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class ExposureTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Wellness:BreakAfterSevere=3")
 {
-    private TestConsole console = null!;
-    private ProducerClient producer = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        console = await TestConsole.StartOnAsync(await postgres.CreateDatabaseAsync(), "--Wellness:BreakAfterSevere=3");
-        producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await producer.DisposeAsync();
-        await console.DisposeAsync();
-    }
-
     [Fact]
     public async Task Every_third_severe_item_suggests_a_break_and_mild_or_repeated_ones_do_not_count()
     {
@@ -31,10 +16,10 @@ public sealed class ExposureTests(PostgresFixture postgres) : IAsyncLifetime
         for (var i = 0; i < 6; i++) items.Add((await producer.SubmitAsync(GenerationBuilder.Queued().Build())).ItemId!.Value);
 
         var prompts = new List<bool>();
-        foreach (var item in items.Take(3)) prompts.Add(await exposures.RecordShownAsync(moderator, item, severity: 60));
-        prompts.Add(await exposures.RecordShownAsync(moderator, items[0], severity: 60)); // shown again: counted once
-        prompts.Add(await exposures.RecordShownAsync(moderator, items[3], severity: 30)); // not severe
-        foreach (var item in items.Skip(4)) prompts.Add(await exposures.RecordShownAsync(moderator, item, severity: 100));
+        foreach (var item in items.Take(3)) prompts.Add(await exposures.RecordShownAsync(moderator, item, severity: 60) is not null);
+        prompts.Add(await exposures.RecordShownAsync(moderator, items[0], severity: 60) is not null); // shown again: counted once
+        prompts.Add(await exposures.RecordShownAsync(moderator, items[3], severity: 30) is not null); // not severe
+        foreach (var item in items.Skip(4)) prompts.Add(await exposures.RecordShownAsync(moderator, item, severity: 100) is not null);
         await exposures.RecordRevealedAsync(moderator, items[1]);
 
         Assert.Equal([false, false, true, false, false, false, false], prompts);

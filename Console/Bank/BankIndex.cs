@@ -84,6 +84,7 @@ public sealed class BankIndex
         if (maxDistance is < 0 or > 63) throw new ArgumentOutOfRangeException(nameof(maxDistance), "A bank distance is 0–63.");
         var radius = maxDistance / Bands;
         var best = new Best();
+        Span<int> neighbours = stackalloc int[BandNeighbourhood.MaxCount];
         gate.EnterReadLock();
         try
         {
@@ -91,20 +92,8 @@ public sealed class BankIndex
             {
                 var bandOffsets = offsets[band];
                 var bandSlots = slots[band];
-                var value = query.Band(band);
-                Probe(query, value, bandOffsets, bandSlots, ref best);
-                if (radius == 0) continue;
-                for (var a = 0; a < 16; a++)
-                {
-                    Probe(query, value ^ (1 << a), bandOffsets, bandSlots, ref best);
-                    if (radius == 1) continue;
-                    for (var b = a + 1; b < 16; b++)
-                    {
-                        Probe(query, value ^ (1 << a) ^ (1 << b), bandOffsets, bandSlots, ref best);
-                        if (radius == 2) continue;
-                        for (var c = b + 1; c < 16; c++) Probe(query, value ^ (1 << a) ^ (1 << b) ^ (1 << c), bandOffsets, bandSlots, ref best);
-                    }
-                }
+                foreach (var bucket in neighbours[..BandNeighbourhood.Fill(query.Band(band), radius, neighbours)])
+                    for (int i = bandOffsets[bucket], end = bandOffsets[bucket + 1]; i < end; i++) Consider(query, bandSlots[i], ref best);
             }
             for (var slot = built; slot < count; slot++) Consider(query, slot, ref best);
             return best.Slot >= 0 && best.Distance <= maxDistance ? new BankHit(entryIds[best.Slot], best.Distance) : null;
@@ -129,11 +118,6 @@ public sealed class BankIndex
     {
         public int Slot = -1;
         public int Distance = int.MaxValue;
-    }
-
-    private void Probe(PdqHash query, int bucket, int[] bandOffsets, int[] bandSlots, ref Best best)
-    {
-        for (int i = bandOffsets[bucket], end = bandOffsets[bucket + 1]; i < end; i++) Consider(query, bandSlots[i], ref best);
     }
 
     private void Consider(PdqHash query, int slot, ref Best best)

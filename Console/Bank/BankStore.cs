@@ -96,7 +96,4 @@ public static class BankStore
 
     public static Task<long> CountAsync(NpgsqlConnection connection) =>
         connection.ExecuteScalarAsync<long>("select count(*) from block_bank where removed_at is null");
-
-    public static async Task<IReadOnlyList<string>> CategoriesOfAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long entryId) =>
-        await connection.QuerySingleAsync<string[]>("select categories from block_bank where id = @entryId", new { entryId }, transaction);
 }

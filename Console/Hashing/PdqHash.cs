@@ -96,8 +96,9 @@ public readonly record struct PdqHash(ulong Bits0, ulong Bits1, ulong Bits2, ulo
     public int[] BandProbes(int radius)
     {
         var probes = new List<int>(16 * 17);
+        Span<int> values = stackalloc int[BandNeighbourhood.MaxCount];
         for (var band = 0; band < 16; band++)
-            foreach (var value in BandNeighbourhood.Of(Band(band), radius))
+            foreach (var value in values[..BandNeighbourhood.Fill(Band(band), radius, values)])
                 probes.Add((band << 16) | value);
         return probes.ToArray();
     }
@@ -108,22 +109,28 @@ public static class BandNeighbourhood
 {
     public const int MaxRadius = 3;
 
-    public static IEnumerable<int> Of(int value, int radius)
+    /// <summary>1 + 16 + 120 + 560: the value and those 1, 2 and 3 bits away.</summary>
+    public const int MaxCount = 697;
+
+    /// <summary>Writes the value and its neighbours within <paramref name="radius"/> into <paramref name="into"/>; returns how many.</summary>
+    public static int Fill(int value, int radius, Span<int> into)
     {
         if (radius is < 0 or > MaxRadius) throw new ArgumentOutOfRangeException(nameof(radius), $"A band radius is 0–{MaxRadius}.");
-        yield return value;
-        if (radius < 1) yield break;
+        var count = 0;
+        into[count++] = value;
+        if (radius < 1) return count;
         for (var a = 0; a < 16; a++)
         {
-            yield return value ^ (1 << a);
+            into[count++] = value ^ (1 << a);
             if (radius < 2) continue;
             for (var b = a + 1; b < 16; b++)
             {
-                yield return value ^ (1 << a) ^ (1 << b);
+                into[count++] = value ^ (1 << a) ^ (1 << b);
                 if (radius < 3) continue;
                 for (var c = b + 1; c < 16; c++)
-                    yield return value ^ (1 << a) ^ (1 << b) ^ (1 << c);
+                    into[count++] = value ^ (1 << a) ^ (1 << b) ^ (1 << c);
             }
         }
+        return count;
     }
 }

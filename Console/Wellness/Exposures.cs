@@ -29,13 +29,14 @@ public sealed class Exposures(Db db, IOptions<WellnessOptions> options)
     public bool IsSevere(int severity) => severity >= options.Value.SevereFromSeverity;
 
     /// <summary>
-    /// Records that the item was shown; true when this exposure completes another <see cref="WellnessOptions.BreakAfterSevere"/>
-    /// severe items within the window, i.e. when to suggest a break. Showing the same item again counts once.
+    /// Records that the item was shown. When this exposure completes another <see cref="WellnessOptions.BreakAfterSevere"/>
+    /// severe items within the window, i.e. when to suggest a break, returns how many severe items the window holds;
+    /// otherwise null. Showing the same item again counts once.
     /// </summary>
-    public async Task<bool> RecordShownAsync(ClaimsPrincipal user, long itemId, int severity, CancellationToken ct = default)
+    public async Task<int?> RecordShownAsync(ClaimsPrincipal user, long itemId, int severity, CancellationToken ct = default)
     {
         var userId = user.UserId();
-        if (!IsSevere(severity)) return false;
+        if (!IsSevere(severity)) return null;
         var settings = options.Value;
         return await db.InTransactionAsync(async (connection, transaction) =>
         {
@@ -44,9 +45,9 @@ public sealed class Exposures(Db db, IOptions<WellnessOptions> options)
                 insert into moderator_exposures (user_id, item_id, severity) values (@userId, @itemId, @severity)
                 on conflict (user_id, item_id) do nothing
                 """, new { userId, itemId, severity }, transaction);
-            if (added == 0 || settings.BreakAfterSevere == 0) return false;
+            if (added == 0 || settings.BreakAfterSevere == 0) return (int?)null;
             var inWindow = await CountSevereAsync(connection, transaction, userId, settings.Window);
-            return inWindow % settings.BreakAfterSevere == 0;
+            return inWindow % settings.BreakAfterSevere == 0 ? inWindow : null;
         }, ct);
     }
 
