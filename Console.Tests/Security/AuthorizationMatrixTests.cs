@@ -132,7 +132,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClaimService>().ClaimNextAsync(auditor, Queues.Standard));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClaimService>().ClaimNextAsync(auditor, Queues.Escalation));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<Overturns>().OverturnAsync(auditor, decisionId, "approved", [], "no"));
-        var fakeClaim = new ItemClaim(itemId, Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(5));
+        var fakeClaim = new ItemClaim(itemId, Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(5), 1, "someone");
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().ApproveAsync(auditor, fakeClaim, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().BlockAsync(auditor, fakeClaim, ["sexual"], null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ReviewActions>().EscalateAsync(auditor, fakeClaim, null));

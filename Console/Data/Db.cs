@@ -16,9 +16,32 @@ public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger) : IAsync
     public NpgsqlDataSource DataSource => dataSource;
 
     /// <remarks>Notifications the work defers (<see cref="PostCommitNotifications.TryDefer"/>) are sent once it committed.</remarks>
-    public async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct = default)
+    public Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct = default) =>
+        WithRetriesAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(ct);
+            return result;
+        }, ct);
+
+    /// <summary>
+    /// For the hottest writes (claiming, deciding): <paramref name="work"/> sends exactly one statement or one
+    /// <see cref="NpgsqlBatch"/>, which PostgreSQL runs as one implicit transaction — all of it or none — and commits
+    /// in the same round trip, where an explicit transaction costs a further one for COMMIT. Same retries and deferred
+    /// notifications as <see cref="InTransactionAsync{T}"/>.
+    /// </summary>
+    public Task<T> InOneRoundTripAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct = default) =>
+        WithRetriesAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await work(connection);
+        }, ct);
+
+    private async Task<T> WithRetriesAsync<T>(Func<Task<T>> attempt, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var attemptNumber = 1; ; attemptNumber++)
         {
             try
             {
@@ -27,10 +50,7 @@ public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger) : IAsync
                 var outer = PostCommitNotifications.Begin(deferred);
                 try
                 {
-                    await using var connection = await dataSource.OpenConnectionAsync(ct);
-                    await using var transaction = await connection.BeginTransactionAsync(ct);
-                    result = await work(connection, transaction);
-                    await transaction.CommitAsync(ct);
+                    result = await attempt();
                 }
                 finally
                 {
@@ -39,12 +59,12 @@ public sealed class Db(NpgsqlDataSource dataSource, ILogger<Db> logger) : IAsync
                 notifications.Send(deferred);
                 return result;
             }
-            catch (Exception ex) when (attempt < MaxAttempts && IsTransient(ex) && !ct.IsCancellationRequested)
+            catch (Exception ex) when (attemptNumber < MaxAttempts && IsTransient(ex) && !ct.IsCancellationRequested)
             {
-                logger.LogWarning(ex, "Transient database failure (attempt {Attempt} of {Max}); retrying", attempt, MaxAttempts);
+                logger.LogWarning(ex, "Transient database failure (attempt {Attempt} of {Max}); retrying", attemptNumber, MaxAttempts);
                 // A restarted server drops every pooled connection; clear them so the retry opens fresh ones.
                 NpgsqlConnection.ClearAllPools();
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attemptNumber * attemptNumber), ct);
             }
         }
     }

@@ -70,10 +70,14 @@ public sealed class DatabaseListener(
     }
 
     // Pushing is done off the notification thread: it queries the database, which the listening connection cannot.
+    // Whatever arrived while the previous push ran is read in one query: under load, one per burst, not one per decision.
     private async Task PushDecisionsAsync(System.Threading.Channels.ChannelReader<long[]> reader, CancellationToken ct)
     {
-        await foreach (var ids in reader.ReadAllAsync(CancellationToken.None))
+        const int MaxIdsPerRead = 2000;
+        await foreach (var first in reader.ReadAllAsync(CancellationToken.None))
         {
+            var ids = new List<long>(first);
+            while (ids.Count < MaxIdsPerRead && reader.TryRead(out var more)) ids.AddRange(more);
             try
             {
                 foreach (var (producerId, notice) in await feed.ByIdsAsync(ids, ct))
@@ -81,7 +85,7 @@ public sealed class DatabaseListener(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning(ex, "Could not push {Count} decisions; producers will read them from the decisions feed", ids.Length);
+                logger.LogWarning(ex, "Could not push {Count} decisions; producers will read them from the decisions feed", ids.Count);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapper;
 using ModerationConsole.Audit;
 using Npgsql;
@@ -12,71 +13,131 @@ public sealed class DecisionWriter
 {
     public const string Channel = "decisions";
 
+    /// <remarks>
+    /// Everything is sent as one batch (one round trip however many decisions): the cursor locks, then per decision its
+    /// row and audit entry in one statement and the strike change. Only an overturn first reads the decision it replaces.
+    /// </remarks>
     public async Task<IReadOnlyList<long>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingDecision> pending)
     {
         if (pending.Count == 0) return [];
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var written = await AddToAsync(batch, pending);
+        await using var reader = await batch.ExecuteReaderAsync();
+        return await written.ReadAsync(reader);
+    }
 
+    /// <summary>
+    /// Adds the statements that write <paramref name="pending"/> to <paramref name="batch"/>, after whatever it already
+    /// holds (a caller may put its own precondition first, so that the whole batch is one round trip and one transaction).
+    /// Execute the batch, then call <see cref="WrittenDecisions.ReadAsync"/> with its reader.
+    /// </summary>
+    public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending)
+    {
         // The decision id is the producer's cursor: a reader must never see 102, store it, and miss 101 committing later.
         // Writers hold a shared per-producer lock from before taking an id until commit; the cursor reader takes it
         // exclusively for the moment it reads (DecisionFeed), so it reads only when no id below the sequence's current
         // value is still in flight. Writers do not wait for each other. Taken in producer order to avoid deadlocks.
         foreach (var producerId in pending.Select(p => p.ProducerId).Distinct().Order())
-            await connection.ExecuteAsync("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
-                new { lockClass = CursorLockClass, producerId }, transaction);
+            batch.BatchCommands.Add(Command("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
+                ("lockClass", CursorLockClass), ("producerId", producerId)));
 
-        var ids = new List<long>(pending.Count);
         foreach (var decision in pending)
         {
-            var id = await connection.QuerySingleAsync<long>(
-                """
-                insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns)
-                values (@ItemId, @ProducerId, @Decision, @categories, @Reason, @Note, @Automated, @DecidedBy, @Overturns)
-                returning id
-                """,
-                new { decision.ItemId, decision.ProducerId, decision.Decision, categories = decision.Categories.ToArray(),
-                      decision.Reason, decision.Note, decision.Automated, decision.DecidedBy, decision.Overturns }, transaction);
-            ids.Add(id);
-
-            var change = await StrikeChangeAsync(connection, transaction, decision);
-            if (change > 0)
-                await connection.ExecuteAsync(
-                    """
-                    insert into platform_users (producer_id, user_id, strikes, last_strike_at) values (@ProducerId, @PlatformUserId, 1, now())
-                    on conflict (producer_id, user_id) do update set strikes = platform_users.strikes + 1, last_strike_at = now()
-                    """, decision, transaction);
-            else if (change < 0)
-                await connection.ExecuteAsync(
-                    "update platform_users set strikes = greatest(strikes - 1, 0) where producer_id = @ProducerId and user_id = @PlatformUserId",
-                    decision, transaction);
-
             var actor = decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
-            var action = decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned;
-            await AuditLog.AppendAsync(connection, transaction, actor, action, decision.ItemId, new
-            {
-                decisionId = id,
-                decision.Decision,
-                decision.Categories,
-                decision.Note,
-                decision.Automated,
-                decision.Overturns,
-            });
-        }
+            var insert = Command(InsertDecisionSql,
+                ("itemId", decision.ItemId), ("producerId", decision.ProducerId), ("decision", decision.Decision),
+                ("categories", decision.Categories.ToArray()), ("reason", decision.Reason), ("note", decision.Note),
+                ("automated", decision.Automated), ("decidedBy", decision.DecidedBy), ("overturns", decision.Overturns),
+                ("actorKind", actor.KindText), ("actorId", actor.Id),
+                ("action", decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned),
+                ("details", JsonSerializer.Serialize(new
+                {
+                    decision.Decision,
+                    decision.Categories,
+                    decision.Note,
+                    decision.Automated,
+                    decision.Overturns,
+                }, Json)));
+            batch.BatchCommands.Add(insert);
 
-        // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that. Sent after commit when we can.
-        foreach (var chunk in ids.Chunk(400))
-        {
-            var payload = string.Join(',', chunk);
-            if (!Data.PostCommitNotifications.TryDefer(Channel, payload))
-                await connection.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, transaction);
+            var change = await StrikeChangeAsync(batch.Connection!, batch.Transaction, decision);
+            if (change != 0)
+                batch.BatchCommands.Add(Command(change > 0 ? AddStrikeSql : LiftStrikeSql,
+                    ("producerId", decision.ProducerId), ("userId", decision.PlatformUserId)));
         }
-        return ids;
+        return new WrittenDecisions(batch, pending.Count);
+    }
+
+    /// <summary>The decisions of an executed batch: their ids, and the notice that pushes them to producers.</summary>
+    public sealed class WrittenDecisions
+    {
+        private readonly NpgsqlBatch batch;
+        private readonly int count;
+
+        internal WrittenDecisions(NpgsqlBatch batch, int count) => (this.batch, this.count) = (batch, count);
+
+        /// <summary>Reads the new ids, in the order of the decisions, from the batch's results (positioned at its first) and announces them.</summary>
+        public async Task<IReadOnlyList<long>> ReadAsync(NpgsqlDataReader reader)
+        {
+            // Statements that return no rows (the strikes) have no result set, so results are told apart by column name.
+            var ids = new List<long>(count);
+            do
+            {
+                while (await reader.ReadAsync())
+                    if (reader.FieldCount == 1 && reader.GetName(0) == IdColumn) ids.Add(reader.GetInt64(0));
+            }
+            while (await reader.NextResultAsync());
+            await reader.DisposeAsync();
+
+            // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that. Sent after commit when we can.
+            foreach (var chunk in ids.Chunk(400))
+            {
+                var payload = string.Join(',', chunk);
+                if (!Data.PostCommitNotifications.TryDefer(Channel, payload))
+                    await batch.Connection!.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, batch.Transaction);
+            }
+            return ids;
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The decision and its audit entry in one statement; the entry's details gain the new decision's id.</summary>
+    private const string InsertDecisionSql =
+        $"""
+        with decided as (
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns)
+            values (@itemId, @producerId, @decision, @categories, @reason, @note, @automated, @decidedBy, @overturns)
+            returning id, item_id),
+        audited as (
+            {AuditLog.Insert}
+            select @actorKind, @actorId, @action, item_id, jsonb_build_object('decisionId', id) || @details::jsonb from decided)
+        select id as decision_id from decided
+        """;
+
+    private const string IdColumn = "decision_id";
+
+    private const string AddStrikeSql =
+        """
+        insert into platform_users (producer_id, user_id, strikes, last_strike_at) values (@producerId, @userId, 1, now())
+        on conflict (producer_id, user_id) do update set strikes = platform_users.strikes + 1, last_strike_at = now()
+        """;
+
+    private const string LiftStrikeSql =
+        "update platform_users set strikes = greatest(strikes - 1, 0) where producer_id = @producerId and user_id = @userId";
+
+    internal static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
     }
 
     /// <summary>
     /// +1 when the user earns a strike, -1 when an overturn lifts one, 0 otherwise: a block is a strike; overturning a
     /// block to an approval takes it back; changing a block's categories is still one strike.
     /// </summary>
-    private static async Task<int> StrikeChangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PendingDecision decision)
+    private static async Task<int> StrikeChangeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, PendingDecision decision)
     {
         var blocks = decision.Decision == DecisionKinds.Blocked ? 1 : 0;
         if (decision.Overturns is not { } replaced) return blocks;

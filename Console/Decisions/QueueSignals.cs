@@ -15,8 +15,8 @@ public sealed class QueueSignals
 
     public void Raise() => Changed?.Invoke();
 
-    /// <summary>After commit when called inside <see cref="Data.Db.InTransactionAsync{T}"/>; inside the transaction otherwise.</summary>
-    public static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
+    /// <summary>After commit when called inside <see cref="Data.Db"/>'s writes; inside the caller's transaction otherwise.</summary>
+    public static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction) =>
         Data.PostCommitNotifications.TryDefer(Channel, "")
             ? Task.CompletedTask
             : connection.ExecuteAsync($"select pg_notify('{Channel}', '')", transaction: transaction);

@@ -6,57 +6,106 @@ using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Policy;
+using Npgsql;
 
 namespace ModerationConsole.Queue;
 
-/// <summary>A moderator's hold on one item: the token proves the hold when deciding.</summary>
-public sealed record ItemClaim(long ItemId, Guid Token, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A moderator's hold on one item: the token proves the hold when deciding. The item's producer and platform user
+/// (which never change) come along, so that a decision can be written without first reading the item back.
+/// </summary>
+public sealed record ItemClaim(long ItemId, Guid Token, DateTimeOffset ExpiresAt, long ProducerId, string PlatformUserId);
 
 /// <summary>
 /// Claims with leases. The next item is the most severe, then the oldest, that nobody holds; FOR UPDATE SKIP LOCKED
 /// lets many moderators claim at once without waiting on or ever sharing a row. An expired lease makes the item
-/// claimable again with no sweeper needed: the claim query treats it as free.
+/// claimable again with no sweeper needed: the claim query looks at the best item nobody holds and the best one whose
+/// lease ran out (each through its own index, see db/0006_claimable_queue.sql) and takes the better of the two; the
+/// other one's row lock ends with the statement.
 /// </summary>
 public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
 {
     private TimeSpan Lease => options.Value.LeaseDuration;
 
+    /// <remarks>
+    /// One round trip that also commits: the item already held (a moderator who reloads the page gets it back), else
+    /// the next free one, its lease, and the claim's audit entry, all or nothing.
+    /// A claim commits without waiting for the disk (synchronous_commit off for this transaction only). A claim is a
+    /// lease, not evidence: a crash can forget the last few milliseconds of claims, each with its audit entry, and those
+    /// items are simply free again. It can never forget a claim that anything was built on: the decision on an item, like
+    /// every other write, commits synchronously, and flushing its commit flushes the earlier claim's with it.
+    /// </remarks>
     public Task<ItemClaim?> ClaimNextAsync(ClaimsPrincipal user, string queue, CancellationToken ct = default)
     {
         Authorize(user, queue);
         var userId = user.UserId();
-        return db.InTransactionAsync(async (connection, transaction) =>
+        return db.InOneRoundTripAsync(async connection =>
         {
-            // A moderator who reloads the page gets back the item they already hold.
-            var held = await connection.QuerySingleOrDefaultAsync<ItemClaim>(
-                """
-                select id as itemid, claim_token as token, claim_expires_at as expiresat from review_items
-                where status = 'pending' and queue = @queue and claimed_by = @userId and claim_expires_at > now()
-                order by priority desc, received_at, id limit 1
-                """, new { queue, userId }, transaction);
-            if (held is not null) return held;
-
-            var claim = await connection.QuerySingleOrDefaultAsync<ItemClaim>(
-                """
-                with next as (
-                    select id from review_items
-                    where status = 'pending' and queue = @queue and (claim_expires_at is null or claim_expires_at <= now())
-                    order by priority desc, received_at, id
-                    limit 1
-                    for update skip locked)
-                update review_items r
-                set claimed_by = @userId, claim_token = gen_random_uuid(), claim_expires_at = now() + @lease
-                from next where r.id = next.id
-                returning r.id as itemid, r.claim_token as token, r.claim_expires_at as expiresat
-                """, new { queue, userId, lease = Lease }, transaction);
-            if (claim is null) return null;
-
-            await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ItemClaimed, claim.ItemId,
-                new { queue, expiresAt = claim.ExpiresAt });
-            await QueueSignals.NotifyAsync(connection, transaction);
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    new("select set_config('synchronous_commit', 'off', true)"),
+                    new(ClaimSql)
+                    {
+                        Parameters =
+                        {
+                            new("queue", queue), new("userId", userId), new("lease", Lease),
+                            new("actorId", Actor.User(userId).Id), new("action", AuditActions.ItemClaimed),
+                        },
+                    },
+                },
+            };
+            ItemClaim? claim = null;
+            var fresh = false;
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            {
+                await reader.NextResultAsync(ct);
+                if (await reader.ReadAsync(ct))
+                {
+                    claim = new ItemClaim(reader.GetInt64(0), reader.GetGuid(1), reader.GetFieldValue<DateTimeOffset>(2),
+                        reader.GetInt64(3), reader.GetString(4));
+                    fresh = reader.GetBoolean(5);
+                }
+            }
+            // Only a new claim changes the queues; getting back the held item does not.
+            if (fresh) await QueueSignals.NotifyAsync(connection, null);
             return claim;
         }, ct);
     }
+
+    private const string ClaimSql =
+        $"""
+        with held as (
+            select id, claim_token, claim_expires_at, producer_id, user_id from review_items
+            where status = 'pending' and queue = @queue and claimed_by = @userId and claim_expires_at > now()
+            order by priority desc, received_at, id limit 1),
+        free as (
+            select id, priority, received_at from review_items
+            where status = 'pending' and queue = @queue and claimed_by is null and not exists (select 1 from held)
+            order by priority desc, received_at, id limit 1
+            for update skip locked),
+        expired as (
+            select id, priority, received_at from review_items
+            where status = 'pending' and queue = @queue and claimed_by is not null and claim_expires_at <= now()
+              and not exists (select 1 from held)
+            order by priority desc, received_at, id limit 1
+            for update skip locked),
+        next as (
+            select id from (select * from free union all select * from expired) candidates
+            order by priority desc, received_at, id limit 1),
+        claimed as (
+            update review_items r
+            set claimed_by = @userId, claim_token = gen_random_uuid(), claim_expires_at = now() + @lease
+            from next where r.id = next.id
+            returning r.id, r.claim_token, r.claim_expires_at, r.producer_id, r.user_id),
+        audited as (
+            {AuditLog.Insert}
+            select 'user', @actorId, @action, id, jsonb_build_object('queue', @queue::text, 'expiresAt', claim_expires_at) from claimed)
+        select id, claim_token, claim_expires_at, producer_id, user_id, true as fresh from claimed
+        union all
+        select id, claim_token, claim_expires_at, producer_id, user_id, false from held
+        """;
 
     /// <summary>Extends a live claim; false when it was lost (expired and possibly re-claimed, or decided).</summary>
     public async Task<ItemClaim?> RenewAsync(ClaimsPrincipal user, ItemClaim claim, CancellationToken ct = default)

@@ -93,12 +93,19 @@ public sealed partial class ClaimsBenchmark : IBenchmark
     /// <summary>The claim query of <see cref="ClaimService"/>, retiring the row it takes as a decision would.</summary>
     private const string BareClaim =
         """
-        with next as (
-            select id from review_items
-            where status = 'pending' and queue = 'standard' and (claim_expires_at is null or claim_expires_at <= now())
-            order by priority desc, received_at, id
-            limit 1
-            for update skip locked)
+        with free as (
+            select id, priority, received_at from review_items
+            where status = 'pending' and queue = 'standard' and claimed_by is null
+            order by priority desc, received_at, id limit 1
+            for update skip locked),
+        expired as (
+            select id, priority, received_at from review_items
+            where status = 'pending' and queue = 'standard' and claimed_by is not null and claim_expires_at <= now()
+            order by priority desc, received_at, id limit 1
+            for update skip locked),
+        next as (
+            select id from (select * from free union all select * from expired) candidates
+            order by priority desc, received_at, id limit 1)
         update review_items r set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
         from next where r.id = next.id;
         """;

@@ -16,7 +16,7 @@ namespace ModerationConsole.Review;
 /// work its queue, then writes the change, its audit entry and (for final decisions) the decision for the producer in
 /// one transaction. A decision on a lost lease is refused and changes nothing.
 /// </summary>
-public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministration bankAdministration)
+public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministration bankAdministration, PolicyStore policies)
 {
     public const int MaxNoteLength = 2000;
 
@@ -54,7 +54,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// its own decision and audit entry and is decided only if it is still pending, not held by someone else and in a
     /// queue the caller may work; the others are skipped and named in the outcome. One transaction for all.
     /// </summary>
-    public Task<DecisionOutcome> DecideAsync(ClaimsPrincipal user, ItemClaim claim, ReviewDecision request, CancellationToken ct = default)
+    public async Task<DecisionOutcome> DecideAsync(ClaimsPrincipal user, ItemClaim claim, ReviewDecision request, CancellationToken ct = default)
     {
         var userId = ReviewerId(user);
         var note = CheckNote(request.Note);
@@ -66,21 +66,24 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         if (cluster.Length > MaxCluster)
             throw new ReviewException($"One decision carries at most {MaxCluster} near-duplicates (this one has {cluster.Length}).");
 
-        return db.InTransactionAsync(async (connection, transaction) =>
+        var reason = PendingDecision.ApprovedReason;
+        if (request.Decision == DecisionKinds.Blocked)
         {
-            var held = await LockHeldItemAsync(connection, transaction, user, userId, claim);
-            var policy = await PolicyStore.LoadActiveAsync(connection, transaction);
+            var policy = await policies.LoadActiveAsync(ct);
             var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
             if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
-            var reason = request.Decision == DecisionKinds.Blocked
-                ? PendingDecision.StatementOfReasons(policy.Document, request.Categories)
-                : PendingDecision.ApprovedReason;
+            reason = PendingDecision.StatementOfReasons(policy.Document, request.Categories);
+        }
+        var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
+            reason, note, userId);
+        if (cluster.Length == 0 && !request.AddToBank)
+            return await DecideHeldItemAloneAsync(user, userId, claim, decision, ct);
 
-            await CloseAsync(connection, transaction, [claim.ItemId]);
-            var pending = new List<PendingDecision>
-            {
-                new(claim.ItemId, held.ProducerId, held.UserId, request.Decision, request.Categories, reason, note, userId),
-            };
+        return await db.InTransactionAsync(async (connection, transaction) =>
+        {
+            if (await connection.ExecuteAsync(CloseHeldItemSql, CloseHeldItemParameters(user, userId, claim), transaction) == 0)
+                await RefuseAsync(connection, transaction, user, userId, claim);
+            var pending = new List<PendingDecision> { decision };
 
             var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
             var clusterNote = $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note);
@@ -147,6 +150,64 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             .ToList();
         var skipped = cluster.Except(decidable.Select(d => d.Id)).Order().ToList();
         return (decidable, skipped);
+    }
+
+    /// <summary>
+    /// The usual decision, on the held item alone: one batch, so one round trip and one transaction. Its first statement
+    /// closes the item if this claim still holds it, is live and in a queue the caller may work, and otherwise stops the
+    /// batch before anything is written; then the reason is looked up and given.
+    /// </summary>
+    private async Task<DecisionOutcome> DecideHeldItemAloneAsync(ClaimsPrincipal user, long userId, ItemClaim claim, PendingDecision decision,
+        CancellationToken ct)
+    {
+        try
+        {
+            await db.InOneRoundTripAsync(async connection =>
+            {
+                await using var batch = new NpgsqlBatch(connection);
+                var close = new NpgsqlBatchCommand(
+                    $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')");
+                foreach (var (name, value) in CloseHeldItemParameters(user, userId, claim)) close.Parameters.AddWithValue(name, value);
+                batch.BatchCommands.Add(close);
+                var written = await decisions.AddToAsync(batch, [decision]);
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                await written.ReadAsync(reader);
+                await QueueSignals.NotifyAsync(connection, null);
+                return 0;
+            }, ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld)
+        {
+            await db.InTransactionAsync((connection, transaction) => RefuseAsync(connection, transaction, user, userId, claim), ct);
+        }
+        return new DecisionOutcome([], [], null, false);
+    }
+
+    /// <summary>The SQLSTATE of require_that (db/0006_claimable_queue.sql).</summary>
+    private const string ClaimNotHeld = "MC001";
+
+    /// <summary>Closes the item when this claim holds it, live, in a queue the caller may work; no row otherwise.</summary>
+    private const string CloseHeldItemSql =
+        """
+        update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
+        where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
+          and claim_expires_at > now() and queue = any(@queues)
+        """;
+
+    private static Dictionary<string, object> CloseHeldItemParameters(ClaimsPrincipal user, long userId, ItemClaim claim) => new()
+    {
+        ["itemId"] = claim.ItemId,
+        ["userId"] = userId,
+        ["token"] = claim.Token,
+        ["queues"] = Queues.All.Where(q => user.Satisfies(Policies.ForQueue(q))).ToArray(),
+    };
+
+    /// <summary>After the held item could not be closed: says why (see <see cref="LockHeldItemAsync"/>) and refuses.</summary>
+    private static async Task<int> RefuseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimsPrincipal user, long userId,
+        ItemClaim claim)
+    {
+        await LockHeldItemAsync(connection, transaction, user, userId, claim);
+        throw new ReviewException("Your claim on this item changed while you decided it. Your decision was not recorded; open the item again.");
     }
 
     private sealed record HeldItem(string Status, string? Queue, long? ClaimedBy, Guid? ClaimToken, bool LeaseLive, long ProducerId, string UserId);
