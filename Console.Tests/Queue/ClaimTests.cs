@@ -95,6 +95,24 @@ public sealed class ClaimTests(PostgresFixture postgres) : ConsoleWithProducerTe
     }
 
     [Fact]
+    public async Task An_item_whose_lease_ran_out_keeps_its_place_ahead_of_less_severe_free_items()
+    {
+        var severe = await IngestAsync(new GenerationBuilder().WithScores(("self_harm", 0.5)));
+        var (_, slow) = await console.PersonAsync(Roles.Moderator);
+        Assert.Equal(severe, (await Claims.ClaimNextAsync(slow, Queues.Standard))!.ItemId);
+        var mild = await IngestAsync(new GenerationBuilder().WithScores(("harassment", 0.7)));
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var (_, other) = await console.PersonAsync(Roles.Moderator);
+        var (_, third) = await console.PersonAsync(Roles.Moderator);
+
+        Assert.Equal(severe, (await Claims.ClaimNextAsync(other, Queues.Standard))!.ItemId);
+        Assert.Equal(mild, (await Claims.ClaimNextAsync(third, Queues.Standard))!.ItemId);
+        await using var db = await console.OpenConnectionAsync();
+        Assert.Equal(3, await db.ExecuteScalarAsync<int>("select count(*) from audit_log where action = 'item.claimed'"));
+    }
+
+    [Fact]
     public async Task An_expired_lease_that_nobody_reclaimed_still_refuses_the_decision()
     {
         await IngestAsync(GenerationBuilder.Queued());

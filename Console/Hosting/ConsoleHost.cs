@@ -8,10 +8,15 @@ namespace ModerationConsole.Hosting;
 /// </summary>
 public static class ConsoleHost
 {
+    /// <remarks>
+    /// Configuration files are read once at start (options are validated then), not watched: watching appsettings.json
+    /// watches the whole content root, and with the embedded cluster under the repository every PostgreSQL write woke
+    /// the watcher (a few percent of a core during ingest).
+    /// </remarks>
     public static WebApplicationBuilder CreateBuilder(string[] args) =>
         WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = RepositoryRoot() ?? AppContext.BaseDirectory,
             ApplicationName = typeof(Program).Assembly.GetName().Name,
         });

@@ -35,14 +35,26 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             var automatic = new List<PendingDecision>();
             var anyQueued = false;
 
+            // Every item's statement goes out in one batch (one round trip for the whole call); see StoreItemSql.
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            var routes = new RouteResult[items.Count];
+            for (var i = 0; i < items.Count; i++)
+            {
+                var bankMatch = candidates[i].BankMatch;
+                routes[i] = Router.Route(policy.Document, new RouteInput(items[i].Scores, bankMatch, items[i].Jurisdiction, items[i].UserTier));
+                batch.BatchCommands.Add(StoreItemCommand(producerId, items[i], imageHashes[i], candidates[i].Fingerprint, bankMatch,
+                    policy.Version, routes[i]));
+            }
+            var itemIds = new long?[items.Count];
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+                for (var i = 0; i < items.Count; i++, await reader.NextResultAsync(ct))
+                    if (await reader.ReadAsync(ct)) itemIds[i] = reader.GetInt64(0);
+
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
-                var bankMatch = candidates[i].BankMatch;
-                var route = Router.Route(policy.Document, new RouteInput(item.Scores, bankMatch, item.Jurisdiction, item.UserTier));
-                var inserted = await InsertItemAsync(connection, transaction, producerId, item, imageHashes[i], candidates[i].Fingerprint,
-                    policy.Version, route);
-                if (inserted is null)
+                var route = routes[i];
+                if (itemIds[i] is not { } itemId)
                 {
                     var existing = await connection.QuerySingleAsync<(long Id, string Route)>(
                         "select id, route from review_items where producer_id = @producerId and generation_id = @generationId",
@@ -50,21 +62,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                     receipts[i] = new IngestReceipt(item.GenerationId, ReceiptStatus.Duplicate, existing.Id, existing.Route, null);
                     continue;
                 }
-
-                var itemId = inserted.Value;
-                await InsertScoresAsync(connection, transaction, itemId, item.Scores);
-                await AuditLog.AppendAsync(connection, transaction, Actor.Producer(producerId), AuditActions.ItemIngested, itemId, new
-                {
-                    item.GenerationId,
-                    route = route.Route,
-                    route.Queue,
-                    route.Categories,
-                    policyVersion = policy.Version,
-                    image = Convert.ToHexStringLower(imageHashes[i]),
-                    pdq = candidates[i].Fingerprint.Hash.ToString(),
-                    pdqQuality = candidates[i].Fingerprint.Quality,
-                    bankMatch = bankMatch is null ? null : new { entry = bankMatch.BankEntryId, bankMatch.Distance, bankMatch.Categories },
-                });
+                var bankMatch = candidates[i].BankMatch;
                 if (route.IsAutomaticDecision)
                     automatic.Add(PendingDecision.Automatic(itemId, producerId, item.UserId, route, policy.Document) with
                     {
@@ -82,25 +80,18 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         }, ct);
     }
 
-    private static async Task<long?> InsertItemAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        long producerId, ValidGeneration item, byte[] imageHash, PdqResult fingerprint, int policyVersion, RouteResult route)
-    {
-        await connection.ExecuteAsync(
-            """
+    /// <summary>
+    /// One statement per item: its image (content-addressed, so a repeat is skipped), the item (skipped on a repeated
+    /// generationId, and then nothing else is written and no id returned: the caller answers "duplicate"), its upstream
+    /// scores and its audit entry.
+    /// </summary>
+    private const string StoreItemSql =
+        $"""
+        with image as (
             insert into images (sha256, content_type, width, height, byte_length, bytes, pdq, pdq_quality, pdq_bands)
-            values (@hash, @contentType, @width, @height, @length, @bytes, @pdq::bit(256), @quality, @bands)
-            on conflict (sha256) do nothing
-            """,
-            new
-            {
-                hash = imageHash, contentType = item.Image.ContentType, width = item.Image.Width, height = item.Image.Height,
-                length = item.ImageBytes.Length, bytes = item.ImageBytes,
-                pdq = fingerprint.Hash, quality = (short)fingerprint.Quality, bands = fingerprint.Hash.BandKeys(),
-            }, transaction);
-
-        // On a repeated generationId nothing is inserted and nothing returned: the caller answers "duplicate".
-        return await connection.QuerySingleOrDefaultAsync<long?>(
-            """
+            values (@imageHash, @contentType, @width, @height, @length, @bytes, @pdq::bit(256), @quality, @bands)
+            on conflict (sha256) do nothing),
+        item as (
             insert into review_items (producer_id, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, policy_version, route, queue, status,
                 priority, route_categories, prompt_shape)
@@ -108,27 +99,50 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                 @imageHash, @jurisdiction, @userTier, @ageVerified, @metadata::jsonb, @policyVersion, @route, @queue, @status,
                 @priority, @categories, @promptShape)
             on conflict (producer_id, generation_id) do nothing
-            returning id
-            """,
-            new
-            {
-                producerId, item.GenerationId, item.UserId, item.Prompt, item.NegativePrompt, item.Model,
-                createdAt = item.CreatedAt.ToUniversalTime(), // Npgsql writes timestamptz from UTC offsets only
-                imageHash, item.Jurisdiction, item.UserTier, item.AgeVerified,
-                metadata = item.Metadata.Count == 0 ? null : JsonSerializer.Serialize(item.Metadata, Json),
-                policyVersion, route = route.Route, queue = route.Queue,
-                status = route.IsAutomaticDecision ? "decided" : "pending",
-                priority = route.Priority, categories = route.Categories.ToArray(), promptShape = PromptShape.Of(item.Prompt),
-            }, transaction);
-    }
+            returning id),
+        scores as (
+            insert into item_scores (item_id, source, category, score)
+            select item.id, 'upstream', s.category, s.score from item, unnest(@scoreCategories::text[], @scores::float8[]) as s (category, score)),
+        audited as (
+            {AuditLog.Insert}
+            select 'producer', @actorId, @action, item.id, @details::jsonb from item)
+        select id from item
+        """;
 
-    private static Task InsertScoresAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long itemId, IReadOnlyDictionary<string, double> scores) =>
-        scores.Count == 0
-            ? Task.CompletedTask
-            : connection.ExecuteAsync(
-                """
-                insert into item_scores (item_id, source, category, score)
-                select @itemId, 'upstream', category, score from unnest(@categories, @scores) as s (category, score)
-                """,
-                new { itemId, categories = scores.Keys.ToArray(), scores = scores.Values.ToArray() }, transaction);
+    private static NpgsqlBatchCommand StoreItemCommand(long producerId, ValidGeneration item, byte[] imageHash, PdqResult fingerprint,
+        BankMatch? bankMatch, int policyVersion, RouteResult route)
+    {
+        var details = JsonSerializer.Serialize(new
+        {
+            item.GenerationId,
+            route = route.Route,
+            route.Queue,
+            route.Categories,
+            policyVersion,
+            image = Convert.ToHexStringLower(imageHash),
+            pdq = fingerprint.Hash.ToString(),
+            pdqQuality = fingerprint.Quality,
+            bankMatch = bankMatch is null ? null : new { entry = bankMatch.BankEntryId, bankMatch.Distance, bankMatch.Categories },
+        }, Json);
+        var command = new NpgsqlBatchCommand(StoreItemSql);
+        foreach (var (name, value) in new (string, object?)[]
+        {
+            ("imageHash", imageHash), ("contentType", item.Image.ContentType), ("width", item.Image.Width), ("height", item.Image.Height),
+            ("length", item.ImageBytes.Length), ("bytes", item.ImageBytes),
+            ("quality", (short)fingerprint.Quality), ("bands", fingerprint.Hash.BandKeys()),
+            ("producerId", producerId), ("generationId", item.GenerationId), ("userId", item.UserId), ("prompt", item.Prompt),
+            ("negativePrompt", item.NegativePrompt), ("model", item.Model),
+            ("createdAt", item.CreatedAt.ToUniversalTime()), // Npgsql writes timestamptz from UTC offsets only
+            ("jurisdiction", item.Jurisdiction), ("userTier", item.UserTier), ("ageVerified", item.AgeVerified),
+            ("metadata", item.Metadata.Count == 0 ? null : JsonSerializer.Serialize(item.Metadata, Json)),
+            ("policyVersion", policyVersion), ("route", route.Route), ("queue", route.Queue),
+            ("status", route.IsAutomaticDecision ? "decided" : "pending"), ("priority", route.Priority),
+            ("categories", route.Categories.ToArray()), ("promptShape", PromptShape.Of(item.Prompt)),
+            ("scoreCategories", item.Scores.Keys.ToArray()), ("scores", item.Scores.Values.ToArray()),
+            ("actorId", Actor.Producer(producerId).Id), ("action", AuditActions.ItemIngested), ("details", details),
+        })
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        command.Parameters.Add(new NpgsqlParameter("pdq", NpgsqlTypes.NpgsqlDbType.Varbit) { Value = fingerprint.Hash.ToBitString() });
+        return command;
+    }
 }
