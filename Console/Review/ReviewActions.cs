@@ -186,12 +186,15 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// <summary>The SQLSTATE of require_that (db/0006_claimable_queue.sql).</summary>
     private const string ClaimNotHeld = "MC001";
 
-    /// <summary>Closes the item when this claim holds it, live, in a queue the caller may work; no row otherwise.</summary>
+    /// <summary>
+    /// Closes the item when this claim holds it, live, in a queue the caller may work; no row otherwise. The producer
+    /// and platform user the decision will name (carried by the claim) must be the item's own.
+    /// </summary>
     private const string CloseHeldItemSql =
         """
         update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
         where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
-          and claim_expires_at > now() and queue = any(@queues)
+          and claim_expires_at > now() and queue = any(@queues) and producer_id = @producerId and user_id = @platformUserId
         """;
 
     private static Dictionary<string, object> CloseHeldItemParameters(ClaimsPrincipal user, long userId, ItemClaim claim) => new()
@@ -199,6 +202,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         ["itemId"] = claim.ItemId,
         ["userId"] = userId,
         ["token"] = claim.Token,
+        ["producerId"] = claim.ProducerId,
+        ["platformUserId"] = claim.PlatformUserId,
         ["queues"] = Queues.All.Where(q => user.Satisfies(Policies.ForQueue(q))).ToArray(),
     };
 
