@@ -12,7 +12,8 @@ public sealed record ExportFile(string FileName, string Format, long Rows, long 
 /// A large export as a background job: written to a temporary file beside its final name and renamed when complete,
 /// so a download link never points at half a file. Re-running after a crash starts the file again from the beginning.
 /// </summary>
-public sealed class ExportJob(ExportWriter writer, IOptions<AuditOptions> options, IHostEnvironment environment) : IJobHandler
+public sealed class ExportJob(ExportWriter writer, IOptions<AuditOptions> options, IHostEnvironment environment, Npgsql.NpgsqlDataSource dataSource)
+    : IJobHandler
 {
     public const string JobKind = "export";
 
@@ -57,9 +58,19 @@ public sealed class ExportJob(ExportWriter writer, IOptions<AuditOptions> option
         return new ExportFile(ExportWriter.FileName(kind, format, DateTime.UtcNow), format, rows, written.Length, sha256);
     }
 
-    /// <summary>Where job <paramref name="jobId"/>'s file lives: named by the job, never by anything a user typed.</summary>
+    /// <summary>
+    /// Where job <paramref name="jobId"/>'s file lives: named by the job, never by anything a user typed, in a folder of
+    /// its database: job ids start at 1 in every database, and two databases may share one export folder (a staging
+    /// and a production console on one host; the test suite's many databases), which must never overwrite or serve
+    /// each other's files.
+    /// </summary>
     public string PathOf(long jobId, string format) =>
-        Path.Combine(Path.GetFullPath(options.Value.ExportDirectory, environment.ContentRootPath), $"export-{jobId}.{format}");
+        Path.Combine(Path.GetFullPath(options.Value.ExportDirectory, environment.ContentRootPath), DatabaseFolder, $"export-{jobId}.{format}");
+
+    private string DatabaseFolder =>
+        new Npgsql.NpgsqlConnectionStringBuilder(dataSource.ConnectionString) is var c
+            ? string.Concat($"{c.Host}-{c.Port}-{c.Database}".Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_'))
+            : "";
 
     public static ExportFile? ResultOf(JobView job) =>
         job is { Kind: JobKind, State: JobStates.Succeeded, Result: { } result }
