@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using ModerationConsole.Audit;
+using ModerationConsole.Data;
 using Npgsql;
 
 namespace ModerationConsole.Decisions;
@@ -38,13 +39,13 @@ public sealed class DecisionWriter
         // exclusively for the moment it reads (DecisionFeed), so it reads only when no id below the sequence's current
         // value is still in flight. Writers do not wait for each other. Taken in producer order to avoid deadlocks.
         foreach (var producerId in pending.Select(p => p.ProducerId).Distinct().Order())
-            batch.BatchCommands.Add(Command("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
+            batch.BatchCommands.Add(BatchCommand.Of("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
                 ("lockClass", CursorLockClass), ("producerId", producerId)));
 
         foreach (var decision in pending)
         {
             var actor = decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
-            var insert = Command(InsertDecisionSql,
+            var insert = BatchCommand.Of(InsertDecisionSql,
                 ("itemId", decision.ItemId), ("producerId", decision.ProducerId), ("decision", decision.Decision),
                 ("categories", decision.Categories.ToArray()), ("reason", decision.Reason), ("note", decision.Note),
                 ("automated", decision.Automated), ("decidedBy", decision.DecidedBy), ("overturns", decision.Overturns),
@@ -62,7 +63,7 @@ public sealed class DecisionWriter
 
             var change = await StrikeChangeAsync(batch.Connection!, batch.Transaction, decision);
             if (change != 0)
-                batch.BatchCommands.Add(Command(change > 0 ? AddStrikeSql : LiftStrikeSql,
+                batch.BatchCommands.Add(BatchCommand.Of(change > 0 ? AddStrikeSql : LiftStrikeSql,
                     ("producerId", decision.ProducerId), ("userId", decision.PlatformUserId)));
         }
         return new WrittenDecisions(batch, pending.Count);
@@ -93,7 +94,7 @@ public sealed class DecisionWriter
             foreach (var chunk in ids.Chunk(400))
             {
                 var payload = string.Join(',', chunk);
-                if (!Data.PostCommitNotifications.TryDefer(Channel, payload))
+                if (!PostCommitNotifications.TryDefer(Channel, payload))
                     await batch.Connection!.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, batch.Transaction);
             }
             return ids;
@@ -125,13 +126,6 @@ public sealed class DecisionWriter
 
     private const string LiftStrikeSql =
         "update platform_users set strikes = greatest(strikes - 1, 0) where producer_id = @producerId and user_id = @userId";
-
-    internal static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
 
     /// <summary>
     /// +1 when the user earns a strike, -1 when an overturn lifts one, 0 otherwise: a block is a strike; overturning a

@@ -124,9 +124,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             pdqQuality = fingerprint.Quality,
             bankMatch = bankMatch is null ? null : new { entry = bankMatch.BankEntryId, bankMatch.Distance, bankMatch.Categories },
         }, Json);
-        var command = new NpgsqlBatchCommand(StoreItemSql);
-        foreach (var (name, value) in new (string, object?)[]
-        {
+        var command = BatchCommand.Of(StoreItemSql,
             ("imageHash", imageHash), ("contentType", item.Image.ContentType), ("width", item.Image.Width), ("height", item.Image.Height),
             ("length", item.ImageBytes.Length), ("bytes", item.ImageBytes),
             ("quality", (short)fingerprint.Quality), ("bands", fingerprint.Hash.BandKeys()),
@@ -139,9 +137,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             ("status", route.IsAutomaticDecision ? "decided" : "pending"), ("priority", route.Priority),
             ("categories", route.Categories.ToArray()), ("promptShape", PromptShape.Of(item.Prompt)),
             ("scoreCategories", item.Scores.Keys.ToArray()), ("scores", item.Scores.Values.ToArray()),
-            ("actorId", Actor.Producer(producerId).Id), ("action", AuditActions.ItemIngested), ("details", details),
-        })
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            ("actorId", Actor.Producer(producerId).Id), ("action", AuditActions.ItemIngested), ("details", details));
         command.Parameters.Add(new NpgsqlParameter("pdq", NpgsqlTypes.NpgsqlDbType.Varbit) { Value = fingerprint.Hash.ToBitString() });
         return command;
     }

@@ -41,19 +41,14 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
         var userId = user.UserId();
         return db.InOneRoundTripAsync(async connection =>
         {
+            var actor = Actor.User(userId);
             await using var batch = new NpgsqlBatch(connection)
             {
                 BatchCommands =
                 {
-                    new("select set_config('synchronous_commit', 'off', true)"),
-                    new(ClaimSql)
-                    {
-                        Parameters =
-                        {
-                            new("queue", queue), new("userId", userId), new("lease", Lease),
-                            new("actorId", Actor.User(userId).Id), new("action", AuditActions.ItemClaimed),
-                        },
-                    },
+                    BatchCommand.Of("select set_config('synchronous_commit', 'off', true)"),
+                    BatchCommand.Of(ClaimSql, ("queue", queue), ("userId", userId), ("lease", Lease),
+                        ("actorKind", actor.KindText), ("actorId", actor.Id), ("action", AuditActions.ItemClaimed)),
                 },
             };
             ItemClaim? claim = null;
@@ -101,7 +96,7 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
             returning r.id, r.claim_token, r.claim_expires_at, r.producer_id, r.user_id),
         audited as (
             {AuditLog.Insert}
-            select 'user', @actorId, @action, id, jsonb_build_object('queue', @queue::text, 'expiresAt', claim_expires_at) from claimed)
+            select @actorKind, @actorId, @action, id, jsonb_build_object('queue', @queue::text, 'expiresAt', claim_expires_at) from claimed)
         select id, claim_token, claim_expires_at, producer_id, user_id, true as fresh from claimed
         union all
         select id, claim_token, claim_expires_at, producer_id, user_id, false from held

@@ -165,10 +165,9 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             await db.InOneRoundTripAsync(async connection =>
             {
                 await using var batch = new NpgsqlBatch(connection);
-                var close = new NpgsqlBatchCommand(
-                    $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')");
-                foreach (var (name, value) in CloseHeldItemParameters(user, userId, claim)) close.Parameters.AddWithValue(name, value);
-                batch.BatchCommands.Add(close);
+                batch.BatchCommands.Add(BatchCommand.Of(
+                    $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')",
+                    CloseHeldItemParameters(user, userId, claim).Select(p => (p.Key, (object?)p.Value))));
                 var written = await decisions.AddToAsync(batch, [decision]);
                 await using var reader = await batch.ExecuteReaderAsync(ct);
                 await written.ReadAsync(reader);

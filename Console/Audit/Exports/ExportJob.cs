@@ -67,10 +67,15 @@ public sealed class ExportJob(ExportWriter writer, IOptions<AuditOptions> option
     public string PathOf(long jobId, string format) =>
         Path.Combine(Path.GetFullPath(options.Value.ExportDirectory, environment.ContentRootPath), DatabaseFolder, $"export-{jobId}.{format}");
 
-    private string DatabaseFolder =>
-        new Npgsql.NpgsqlConnectionStringBuilder(dataSource.ConnectionString) is var c
-            ? string.Concat($"{c.Host}-{c.Port}-{c.Database}".Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_'))
-            : "";
+    private string DatabaseFolder
+    {
+        get
+        {
+            var server = new Npgsql.NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+            return string.Concat($"{server.Host}-{server.Port}-{server.Database}"
+                .Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_'));
+        }
+    }
 
     public static ExportFile? ResultOf(JobView job) =>
         job is { Kind: JobKind, State: JobStates.Succeeded, Result: { } result }
