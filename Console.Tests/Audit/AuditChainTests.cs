@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Dapper;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Ingest;
+using ModerationConsole.Operations;
 using ModerationConsole.Tests.Infrastructure;
 using Npgsql;
 
@@ -44,10 +46,10 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
         });
     }
 
-    /// <summary>What an attacker with database access does: switch off the append-only triggers (and foreign keys) and edit.</summary>
+    /// <summary>What an attacker with the owner's database access does: switch off the append-only triggers (and foreign keys) and edit.</summary>
     private async Task TamperAsync(string sql, object? parameters = null)
     {
-        await using var connection = await console.OpenConnectionAsync();
+        await using var connection = await console.OpenOwnerConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
         await connection.ExecuteAsync(sql, parameters, transaction);
@@ -119,14 +121,51 @@ public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Contains("missing from the chain", unlinked.FirstBreak!.Problem);
     }
 
+    private static readonly string[] Rewrites =
+    [
+        "update audit_log set action = 'x'", "delete from audit_log", "truncate audit_log cascade",
+        "update audit_chain set hash = previous", "delete from audit_chain", "truncate audit_chain",
+        "alter table audit_log disable trigger audit_log_append_only",
+    ];
+
     [Fact]
-    public async Task The_console_itself_cannot_update_or_delete_entries_or_links()
+    public async Task The_console_role_is_refused_any_update_delete_or_truncate_of_entries_and_links()
     {
         await ActivityAsync();
         await SealAllAsync();
         await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(ApplicationRole.EmbeddedLogin, await connection.ExecuteScalarAsync<string>("select current_user"));
+        Assert.False(await connection.ExecuteScalarAsync<bool>(ApplicationRole.CanRewriteAuditSql));
 
-        foreach (var sql in new[] { "update audit_log set action = 'x'", "delete from audit_log", "truncate audit_log cascade", "delete from audit_chain" })
+        foreach (var sql in Rewrites)
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
+            Assert.True(error.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{sql}: {error.SqlState} {error.MessageText}");
+        }
+        Assert.True(await connection.ExecuteScalarAsync<long>("select count(*) from audit_chain") > 0);
+    }
+
+    [Fact]
+    public async Task A_console_connected_as_the_owner_reports_its_audit_log_unprotected_by_privileges()
+    {
+        await using var asOwner = await TestConsole.StartOnAsync(PostgresFixture.AsOwner(console.ConnectionString), "--Audit:SealInterval=01:00:00");
+        using var http = new HttpClient { BaseAddress = asOwner.BaseAddress };
+
+        var health = JsonDocument.Parse(await http.GetStringAsync(OperationsRegistration.HealthPath)).RootElement;
+
+        var check = health.GetProperty("checks").GetProperty("audit-append-only");
+        Assert.Equal("Degraded", check.GetProperty("status").GetString());
+        Assert.Contains(ApplicationRole.Group, check.GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task Even_the_owner_meets_the_append_only_triggers_unless_switching_them_off()
+    {
+        await ActivityAsync();
+        await SealAllAsync();
+        await using var connection = await console.OpenOwnerConnectionAsync();
+
+        foreach (var sql in Rewrites.Where(sql => !sql.StartsWith("alter", StringComparison.Ordinal)))
         {
             var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
             Assert.Contains("append-only", error.MessageText);

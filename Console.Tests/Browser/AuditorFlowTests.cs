@@ -42,7 +42,7 @@ public sealed class AuditorFlowTests(PostgresFixture postgres)
         await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("intact");
 
         long victim;
-        await using (var connection = new NpgsqlConnection(db))
+        await using (var connection = new NpgsqlConnection(PostgresFixture.AsOwner(db)))
         {
             await connection.OpenAsync();
             victim = await connection.ExecuteScalarAsync<long>("select min(entry_id) from audit_chain");

@@ -80,7 +80,11 @@ public static class ConsoleProcess
 
     /// <summary>The environment that points the console at an existing database (which turns the embedded cluster off).</summary>
     public static Dictionary<string, string> Database(string connectionString) =>
-        new() { [$"ConnectionStrings__{DataRegistration.ConnectionStringName}"] = connectionString };
+        new()
+        {
+            [$"ConnectionStrings__{DataRegistration.ConnectionStringName}"] = connectionString,
+            [$"ConnectionStrings__{DataRegistration.MigrationsConnectionStringName}"] = PostgresFixture.AsOwner(connectionString),
+        };
 
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args, bool redirectInput)
     {

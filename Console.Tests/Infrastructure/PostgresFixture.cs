@@ -44,13 +44,20 @@ public sealed class PostgresFixture : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
     }
 
-    /// <summary>A new, empty, migrated database with the default policy; returns its connection string.</summary>
+    /// <summary>
+    /// A new, empty, migrated database with the default policy; returns the connection string the console uses there:
+    /// its application login, which may not rewrite the audit log (<see cref="AsOwner"/> for the schema owner).
+    /// </summary>
     public async Task<string> CreateDatabaseAsync()
     {
         var name = $"test_{Environment.ProcessId}_{Interlocked.Increment(ref databaseCounter)}";
         await ExecuteAsync(Server.ConnectionStringFor("postgres"), $"create database {name} template {TemplateName}");
-        return Server.ConnectionStringFor(name);
+        return Server.ApplicationConnectionStringFor(name);
     }
+
+    /// <summary>The same database as its owner (the cluster's superuser): migrations, and tampering behind the console's back.</summary>
+    public static string AsOwner(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Username = EmbeddedPostgres.Superuser }.ConnectionString;
 
     private static async Task ExecuteAsync(string connectionString, string sql)
     {

@@ -36,6 +36,7 @@ public sealed class TestConsole : IAsyncDisposable
         [
             "--urls", "http://127.0.0.1:0",
             $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
+            $"--ConnectionStrings:{DataRegistration.MigrationsConnectionStringName}={PostgresFixture.AsOwner(connectionString)}",
             "--Logging:LogLevel:Default=Warning",
             // Many consoles run at once in a test run; two job workers each keep the cluster's connections in bounds.
             "--Jobs:WorkerCount=2",
@@ -47,9 +48,15 @@ public sealed class TestConsole : IAsyncDisposable
         return new TestConsole(app, connectionString, new Uri(address));
     }
 
-    public async Task<NpgsqlConnection> OpenConnectionAsync()
+    /// <summary>A connection as the console's own role.</summary>
+    public Task<NpgsqlConnection> OpenConnectionAsync() => OpenAsync(ConnectionString);
+
+    /// <summary>A connection as the schema owner, who can do what the console cannot (switch triggers off, rewrite the log).</summary>
+    public Task<NpgsqlConnection> OpenOwnerConnectionAsync() => OpenAsync(PostgresFixture.AsOwner(ConnectionString));
+
+    private static async Task<NpgsqlConnection> OpenAsync(string connectionString)
     {
-        var connection = new NpgsqlConnection(ConnectionString);
+        var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         return connection;
     }

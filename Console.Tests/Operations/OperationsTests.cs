@@ -54,6 +54,7 @@ public sealed class OperationsTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal("Healthy", body.GetProperty("status").GetString());
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("postgresql").GetProperty("status").GetString());
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("audit-chain").GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("audit-append-only").GetProperty("status").GetString());
     }
 
     [Theory]

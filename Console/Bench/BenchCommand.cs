@@ -38,7 +38,9 @@ public static class BenchCommand
         var builder = ConsoleHost.CreateBuilder(arguments.Remaining);
         using var logs = LoggerFactory.Create(logging => logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));
         await using var embedded = await ConsoleHost.ResolveDatabaseAsync(builder, logs.CreateLogger("ModerationConsole"));
-        var server = builder.Configuration.GetConnectionString(DataRegistration.ConnectionStringName)!;
+        // Scratch databases are created, migrated and dropped as the owner; the console in them runs as its own role.
+        var server = DataRegistration.MigrationsConnectionString(builder.Configuration);
+        var consoleRole = builder.Configuration.GetConnectionString(DataRegistration.ConnectionStringName)!;
 
         var report = new BenchReport(System.Console.Out);
         using var cancel = new CancellationTokenSource();
@@ -49,7 +51,8 @@ public static class BenchCommand
             var scratch = await CreateScratchDatabaseAsync(server, benchmark.Name, logs.CreateLogger<BenchRun>(), cancel.Token);
             try
             {
-                await using var run = new BenchRun(arguments, report, scratch, arguments.Remaining);
+                var consoleConnection = new NpgsqlConnectionStringBuilder(consoleRole) { Database = new NpgsqlConnectionStringBuilder(scratch).Database }.ConnectionString;
+                await using var run = new BenchRun(arguments, report, scratch, consoleConnection, arguments.Remaining);
                 await benchmark.RunAsync(run, cancel.Token);
             }
             finally

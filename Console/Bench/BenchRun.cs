@@ -12,14 +12,18 @@ namespace ModerationConsole.Bench;
 /// PostgreSQL the console would use. <see cref="StartConsoleAsync"/> serves the real console on that database on a
 /// loopback port, for benchmarks that go through HTTP or SignalR as producers and browsers do.
 /// </summary>
-public sealed class BenchRun(CliArguments arguments, BenchReport report, string connectionString, string[] hostArgs) : IAsyncDisposable
+public sealed class BenchRun(
+    CliArguments arguments, BenchReport report, string connectionString, string consoleConnectionString, string[] hostArgs) : IAsyncDisposable
 {
     private WebApplication? console;
 
     public CliArguments Arguments => arguments;
     public BenchReport Report => report;
 
-    /// <summary>The scratch database, already migrated (starting the console also installs the default policy).</summary>
+    /// <summary>
+    /// The scratch database as its owner, already migrated (starting the console also installs the default policy), for
+    /// a benchmark's own set-up and measurements; the console started on it runs as its application role.
+    /// </summary>
     public string ConnectionString => connectionString;
 
     public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct = default)
@@ -38,7 +42,8 @@ public sealed class BenchRun(CliArguments arguments, BenchReport report, string 
             [
                 .. hostArgs,
                 "--urls", "http://127.0.0.1:0",
-                $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={connectionString}",
+                $"--ConnectionStrings:{DataRegistration.ConnectionStringName}={consoleConnectionString}",
+                $"--ConnectionStrings:{DataRegistration.MigrationsConnectionStringName}={connectionString}",
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
                 .. settings,

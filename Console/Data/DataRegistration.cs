@@ -4,7 +4,17 @@ namespace ModerationConsole.Data;
 
 public static class DataRegistration
 {
+    /// <summary>What the console runs as: a member of <see cref="ApplicationRole.Group"/> (see README, "Database roles").</summary>
     public const string ConnectionStringName = "Moderation";
+
+    /// <summary>The schema owner, for migrations only; when unset, migrations use <see cref="ConnectionStringName"/>.</summary>
+    public const string MigrationsConnectionStringName = "Migrations";
+
+    /// <summary>The connection string migrations run on: the owner's when configured, else the console's own.</summary>
+    public static string MigrationsConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(MigrationsConnectionStringName) is { Length: > 0 } owner
+            ? owner
+            : configuration.GetConnectionString(ConnectionStringName)!;
 
     /// <summary>One pooled data source for the whole console; the connection string must be resolved before this runs.</summary>
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)

@@ -93,15 +93,23 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>Connection string for <see cref="Database"/> as the superuser over TCP on 127.0.0.1.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>Connection string for another database of the same cluster.</summary>
-    public string ConnectionStringFor(string database)
+    /// <summary>Connection string for <see cref="Database"/> as the console's own login (<see cref="ApplicationRole"/>).</summary>
+    public string ApplicationConnectionString => ApplicationConnectionStringFor(Database);
+
+    /// <summary>Connection string as the superuser (who owns the schema and runs migrations) for a database of the cluster.</summary>
+    public string ConnectionStringFor(string database) => ConnectionStringFor(database, Superuser);
+
+    /// <summary>Connection string as the console's login, which may not rewrite the audit log, for a database of the cluster.</summary>
+    public string ApplicationConnectionStringFor(string database) => ConnectionStringFor(database, ApplicationRole.EmbeddedLogin);
+
+    string ConnectionStringFor(string database, string username)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(database);
         return new NpgsqlConnectionStringBuilder
         {
             Host = IPAddress.Loopback.ToString(),
             Port = Port,
-            Username = Superuser,
+            Username = username,
             Database = database,
         }.ConnectionString;
     }
@@ -162,6 +170,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             reused, socketDirectory, logger);
         await server.WaitForConnectionAsync(ct);
         await server.EnsureDatabaseAsync(ct);
+        await server.EnsureApplicationLoginAsync(ct);
         return server;
     }
 
@@ -635,6 +644,40 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
         {
             // Created meanwhile by another starter: fine.
+        }
+    }
+
+    /// <summary>
+    /// Creates the console's login (and its group, which db/0007 grants to) when missing. Roles belong to the cluster,
+    /// not to a database, so this runs before any database is migrated.
+    /// </summary>
+    async Task EnsureApplicationLoginAsync(CancellationToken ct)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres")) { Pooling = false }.ConnectionString;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var create = new NpgsqlCommand($"""
+            do $$
+            begin
+                if not exists (select from pg_roles where rolname = '{ApplicationRole.Group}') then
+                    create role {ApplicationRole.Group} nologin;
+                end if;
+                if not exists (select from pg_roles where rolname = '{ApplicationRole.EmbeddedLogin}') then
+                    create role {ApplicationRole.EmbeddedLogin} login in role {ApplicationRole.Group};
+                end if;
+            end $$
+            """, connection);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await create.ExecuteNonQueryAsync(ct);
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateObject or PostgresErrorCodes.UniqueViolation && attempt < 3)
+            {
+                // Another starter created one of the roles meanwhile: look again, the other may still be missing.
+            }
         }
     }
 

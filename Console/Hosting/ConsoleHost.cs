@@ -23,7 +23,8 @@ public static class ConsoleHost
 
     /// <summary>
     /// Makes sure <c>ConnectionStrings:Moderation</c> points at a running database. Returns the embedded cluster when one
-    /// was used, for the caller to dispose (which stops it only if this process started it).
+    /// was used, for the caller to dispose (which stops it only if this process started it); the console then runs as
+    /// the cluster's application login and migrates as its superuser (<c>ConnectionStrings:Migrations</c>).
     /// </summary>
     public static async Task<EmbeddedPostgres?> ResolveDatabaseAsync(WebApplicationBuilder builder, ILogger logger, CancellationToken ct = default)
     {
@@ -40,7 +41,8 @@ public static class ConsoleHost
             BinDirectory = options.EmbeddedBinDirectory,
             StopOnDispose = true,
         }, logger, ct);
-        builder.Configuration[$"ConnectionStrings:{DataRegistration.ConnectionStringName}"] = embedded.ConnectionString;
+        builder.Configuration[$"ConnectionStrings:{DataRegistration.ConnectionStringName}"] = embedded.ApplicationConnectionString;
+        builder.Configuration[$"ConnectionStrings:{DataRegistration.MigrationsConnectionStringName}"] = embedded.ConnectionString;
         return embedded;
     }
 

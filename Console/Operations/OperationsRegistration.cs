@@ -32,7 +32,8 @@ public static class OperationsRegistration
         var connectionString = builder.Configuration.GetConnectionString(DataRegistration.ConnectionStringName)!;
         builder.Services.AddHealthChecks()
             .AddNpgSql(connectionString, name: "postgresql", timeout: TimeSpan.FromSeconds(5))
-            .AddCheck<AuditSealingHealthCheck>("audit-chain");
+            .AddCheck<AuditSealingHealthCheck>("audit-chain")
+            .AddCheck<AuditAppendOnlyHealthCheck>("audit-append-only");
         return builder;
     }
 
