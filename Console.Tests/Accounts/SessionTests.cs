@@ -55,6 +55,26 @@ public sealed class SessionTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Signing_in_through_the_form_is_audited_and_so_is_a_wrong_password_without_it()
+    {
+        using var moderator = await console.ClientAsync(Roles.Moderator);
+        var email = await EmailOfLastUserAsync();
+        Assert.Null(await console.Service<UserStore>().SignInAsync(email, "not the password", "192.0.2.7"));
+
+        await using var connection = await console.OpenConnectionAsync();
+        var entries = (await connection.QueryAsync<(string Action, string ActorKind, string ActorId, string Details)>(
+            "select action, actor_kind, actor_id, details::text from audit_log where action like 'user.login%' order by id")).ToList();
+        var userId = await connection.ExecuteScalarAsync<long>("select id from users where email = @email", new { email });
+
+        Assert.Equal([AuditActions.UserLogin, AuditActions.UserLoginFailed], entries.Select(e => e.Action));
+        Assert.Equal(("user", userId.ToString()), (entries[0].ActorKind, entries[0].ActorId));
+        Assert.Contains("remoteAddress", entries[0].Details);
+        Assert.Contains(email, entries[1].Details);
+        Assert.Contains("192.0.2.7", entries[1].Details);
+        Assert.DoesNotContain("not the password", entries[1].Details);
+    }
+
+    [Fact]
     public async Task Open_circuits_revalidate_their_session_through_the_console_s_provider()
     {
         await using var scope = console.Services.CreateAsyncScope();

@@ -4,6 +4,9 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Jobs;
 using ModerationConsole.Policy;
+using ModerationConsole.Producers;
+using ModerationConsole.Scoring;
+using ModerationConsole.Scoring.Training;
 using ModerationConsole.Queue;
 using ModerationConsole.Review;
 using ModerationConsole.Tests.Infrastructure;
@@ -124,6 +127,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
     public async Task Auditors_cannot_change_anything_through_the_services_behind_the_pages()
     {
         var (_, auditor) = await console.PersonAsync(Roles.Auditor);
+        var (victim, _) = await console.PersonAsync(Roles.Moderator);
         await using var connection = await console.OpenConnectionAsync();
         var decisionId = await connection.ExecuteScalarAsync<long>("select id from decisions limit 1");
         var before = await CountsAsync(connection);
@@ -142,16 +146,38 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
             .RemoveAsync(auditor, 1, "no"));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Wellness.Exposures>().TeamAsync(auditor));
 
+        // Admin work: the policy, people, producers, classifiers and jobs.
+        var policy = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<PolicyChanges>().ActivateAsync(auditor, policy, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<PolicyChanges>().RestoreAsync(auditor, 1, "no"));
+        var users = console.Service<UserStore>();
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => users.CreateAsync(auditor, "new@example.test", TestData.Password, Roles.Admin));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => users.ChangeRoleAsync(auditor, victim.Email, Roles.Admin));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => users.SetDisabledAsync(auditor, victim.Email, true));
+        var producers = console.Service<ProducerStore>();
+        var producerName = (await producers.ListAsync())[0].Name;
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => producers.CreateAsync(auditor, "rogue"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => producers.RotateKeyAsync(auditor, producerName));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => producers.RevokeAsync(auditor, producerName));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClassifierStore>().ActivateAsync(auditor, "any", "1"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<PromptModelService>().TrainAsync(auditor));
+        var jobs = console.Service<JobStore>();
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.StartAsync(auditor, Policies.Admin, RescoreJob.JobKind, RescoreJob.Parameters("any", "1")));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.RequestCancelAsync(auditor, jobId));
+
         Assert.Equal(before, await CountsAsync(connection));
     }
 
-    /// <summary>What an auditor must never change: decisions, item states, policies, users, producers, strikes.</summary>
+    /// <summary>What an auditor must never change: decisions, item states, policies, users and their roles, producers and keys, strikes, the bank, classifiers, jobs.</summary>
     private static Task<string> CountsAsync(Npgsql.NpgsqlConnection connection) => connection.ExecuteScalarAsync<string>(
         """
         select concat_ws(',', (select count(*) from decisions), (select count(*) from review_items where status = 'pending'),
                (select count(*) from review_items where claimed_by is not null), (select count(*) from policies),
                (select count(*) from users), (select count(*) from producers), (select coalesce(sum(strikes), 0) from platform_users),
-               (select count(*) from block_bank))
+               (select count(*) from block_bank),
+               (select string_agg(concat(role, disabled_at is null), ' ' order by id) from users where role <> 'auditor'),
+               (select string_agg(concat(key_prefix, revoked_at is null), ' ' order by id) from producers),
+               (select count(*) from classifier_versions where active), (select count(*) from jobs where not cancel_requested))
         """)!;
 }
 

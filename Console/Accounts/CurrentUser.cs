@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using ModerationConsole.Audit;
 
 namespace ModerationConsole.Accounts;
 
@@ -13,6 +14,16 @@ public static class CurrentUser
         return long.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier)
                           ?? throw new UnauthorizedAccessException("The caller has no user id."), CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// The audit actor for a change the principal asks for, when their role satisfies <paramref name="policy"/>; throws
+    /// otherwise. Services that change things call this themselves, so the role is checked on the server whichever page,
+    /// endpoint or circuit the call came through.
+    /// </summary>
+    public static Actor ActorUnder(this ClaimsPrincipal principal, string policy) =>
+        principal.Satisfies(policy)
+            ? Actor.User(principal.UserId())
+            : throw new UnauthorizedAccessException($"Your role may not do this: it needs {policy} ({string.Join(", ", Policies.RolesOf[policy])}).");
 
     /// <summary>Whether the principal satisfies one of the named role policies of <see cref="Policies"/>.</summary>
     public static bool Satisfies(this ClaimsPrincipal principal, string policy) =>

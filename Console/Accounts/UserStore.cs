@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Identity;
+using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 
@@ -27,6 +29,19 @@ public sealed class UserStore(Db db)
         return errors;
     }
 
+    /// <summary>An admin creates a person (the Users page); anyone else is refused here, not only by the page.</summary>
+    public Task<UserAccount> CreateAsync(ClaimsPrincipal admin, string email, string password, string role, CancellationToken ct = default) =>
+        CreateAsync(email, password, role, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>An admin changes a person's role.</summary>
+    public Task<UserAccount> ChangeRoleAsync(ClaimsPrincipal admin, string email, string role, CancellationToken ct = default) =>
+        ChangeRoleAsync(email, role, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>An admin disables or enables a person.</summary>
+    public Task<UserAccount> SetDisabledAsync(ClaimsPrincipal admin, string email, bool disabled, CancellationToken ct = default) =>
+        SetDisabledAsync(email, disabled, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>Creates a person as <paramref name="actor"/> (the command line, or an admin already checked).</summary>
     public Task<UserAccount> CreateAsync(string email, string password, string role, Actor actor, CancellationToken ct = default)
     {
         email = email.Trim();

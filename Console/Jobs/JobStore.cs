@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Security.Claims;
 using Dapper;
 using Hangfire;
+using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using Npgsql;
@@ -23,6 +25,17 @@ public sealed class JobStore(Db db, IBackgroundJobClient hangfire, IEnumerable<I
         """;
 
     private const string Tables = "jobs j left join users u on u.id = j.requested_by";
+
+    /// <summary>A person starts a job that their role's <paramref name="policy"/> allows; anyone else is refused here.</summary>
+    public Task<long> StartAsync(ClaimsPrincipal user, string policy, string kind, object parameters, CancellationToken ct = default)
+    {
+        var actor = user.ActorUnder(policy);
+        return StartAsync(kind, parameters, actor, user.UserId(), ct);
+    }
+
+    /// <summary>An admin cancels a job (the Jobs and Classifiers pages); anyone else is refused here.</summary>
+    public Task<bool> RequestCancelAsync(ClaimsPrincipal admin, long id, CancellationToken ct = default) =>
+        RequestCancelAsync(id, admin.ActorUnder(Policies.Admin), ct);
 
     /// <summary>Records the job (audited as <c>job.requested</c>) and enqueues it on its handler's queue.</summary>
     public async Task<long> StartAsync(string kind, object parameters, Actor actor, long? requestedBy, CancellationToken ct = default)

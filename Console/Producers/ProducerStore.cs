@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Dapper;
+using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 
@@ -11,6 +13,19 @@ public sealed record CreatedProducer(Producer Producer, string ApiKey);
 
 public sealed class ProducerStore(Db db)
 {
+    /// <summary>An admin creates a producer (the Producers page); anyone else is refused here, not only by the page.</summary>
+    public Task<CreatedProducer> CreateAsync(ClaimsPrincipal admin, string name, CancellationToken ct = default) =>
+        CreateAsync(name, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>An admin replaces a producer's key.</summary>
+    public Task<CreatedProducer?> RotateKeyAsync(ClaimsPrincipal admin, string name, CancellationToken ct = default) =>
+        RotateKeyAsync(name, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>An admin revokes a producer's key.</summary>
+    public Task<bool> RevokeAsync(ClaimsPrincipal admin, string name, CancellationToken ct = default) =>
+        RevokeAsync(name, admin.ActorUnder(Policies.Admin), ct);
+
+    /// <summary>Creates a producer as <paramref name="actor"/> (the command line, or an admin already checked).</summary>
     public Task<CreatedProducer> CreateAsync(string name, Actor actor, CancellationToken ct = default)
     {
         name = name.Trim();

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using System.Security.Claims;
 using Dapper;
+using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Scoring.Manifest;
@@ -73,6 +75,10 @@ public sealed class ClassifierStore(Db db)
         });
         return true;
     }, ct);
+
+    /// <summary>An admin activates a version (the Classifiers page); anyone else is refused here, not only by the page.</summary>
+    public Task ActivateAsync(ClaimsPrincipal admin, string name, string version, CancellationToken ct = default) =>
+        ActivateAsync(name, version, admin.ActorUnder(Policies.Admin), ct);
 
     /// <summary>Makes <paramref name="version"/> the active version of its classifier (the one re-scoring uses), audited.</summary>
     public Task ActivateAsync(string name, string version, Actor actor, CancellationToken ct = default) => db.InTransactionAsync(async (c, tx) =>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Security.Claims;
 using Dapper;
 using Microsoft.Extensions.Options;
+using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Policy;
@@ -19,6 +21,13 @@ public sealed record TrainedPromptModel(string Name, string Version, int Trainin
 public sealed class PromptModelService(Db db, ClassifierStore store, PolicyStore policies, IOptions<ScoringOptions> options, ILogger<PromptModelService> logger)
 {
     public const string ModelName = "prompt-fasttext";
+
+    /// <summary>An admin trains a new, inactive version (the Classifiers page); anyone else is refused before any work.</summary>
+    public Task<TrainedPromptModel> TrainAsync(ClaimsPrincipal admin, CancellationToken ct = default)
+    {
+        var actor = admin.ActorUnder(Policies.Admin);
+        return TrainAsync(actor, admin.UserId(), activate: false, ct);
+    }
 
     public async Task<TrainedPromptModel> TrainAsync(Actor actor, long? userId, bool activate, CancellationToken ct = default)
     {
