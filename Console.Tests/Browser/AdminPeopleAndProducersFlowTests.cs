@@ -40,11 +40,18 @@ public sealed class AdminPeopleAndProducersFlowTests(PostgresFixture postgres)
         await page.Locator("input[data-testid=new-password], [data-testid=new-password] input").FillAsync(TestData.Password);
         await page.GetByTestId("add-user").ClickAsync();
         await Assertions.Expect(page.GetByTestId("user-row")).ToHaveCountAsync(2);
-
         await using var connection = new NpgsqlConnection(db);
         Assert.Equal("moderator", await connection.ExecuteScalarAsync<string>("select role from users where email = 'new.moderator@example.test'"));
-        Assert.Equal(["producer.created", "producer.revoked", "user.created"], (await connection.QueryAsync<string>(
-            "select action from audit_log where action in ('producer.created', 'producer.revoked', 'user.created') and actor_kind = 'user' order by id")).ToList());
+
+        // Promote the new moderator to senior from the role menu of their row.
+        await page.GetByTestId("role-new.moderator@example.test").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "senior" }).ClickAsync();
+        await Eventually.TrueAsync(async () =>
+            await connection.ExecuteScalarAsync<string>("select role from users where email = 'new.moderator@example.test'") == "senior");
+
+        Assert.Equal(["producer.created", "producer.revoked", "user.created", "user.role_changed"], (await connection.QueryAsync<string>(
+            "select action from audit_log where action in ('producer.created', 'producer.revoked', 'user.created', 'user.role_changed') and actor_kind = 'user' order by id")).ToList());
+        Assert.Contains("\"to\": \"senior\"", await connection.ExecuteScalarAsync<string>("select details::text from audit_log where action = 'user.role_changed'"));
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>("select count(*) from audit_log where details::text like '%' || @key || '%'", new { key }));
     }
 }

@@ -1,4 +1,10 @@
+using System.Text.RegularExpressions;
+using Dapper;
 using Microsoft.Playwright;
+using ModerationConsole.Accounts;
+using ModerationConsole.Policy;
+using ModerationConsole.Queue;
+using ModerationConsole.Review;
 using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Browser;
@@ -27,7 +33,7 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         var threshold = page.Locator("input[data-testid=block-sexual], [data-testid=block-sexual] input");
         await threshold.FillAsync("0.7");
         await threshold.PressAsync("Tab");
-        await page.GetByTestId("preview").ClickAsync();
+        // Moving the threshold previews by itself, before anything is saved.
         await Assertions.Expect(page.GetByTestId("what-if-summary")).ToContainTextAsync("3 of 5 pending items would change route (3 blocked automatically");
 
         await page.Locator("input[data-testid=reason], [data-testid=reason] input").FillAsync("Stricter on sexual content after review");
@@ -47,5 +53,44 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         }
         await Assertions.Expect(page.GetByTestId("dash-waiting-standard")).ToHaveTextAsync("3", new() { Timeout = 15_000 });
         await Assertions.Expect(page.GetByTestId("dash-automated-share")).ToContainTextAsync("of 3 decisions automated");
+    }
+
+    [Fact]
+    public async Task The_threshold_page_judges_a_new_threshold_by_what_people_decided_with_a_precision_recall_curve()
+    {
+        // A moderator blocks every item scored 0.7 or more as sexual and approves the others.
+        await using var console = await TestConsole.StartAsync(postgres);
+        await using (var producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey))
+        {
+            await producer.SubmitBatchAsync([.. new[] { 0.555, 0.605, 0.655, 0.705, 0.755, 0.805, 0.855 }.Select(s => new GenerationBuilder().WithScores(("sexual", s)).Build())]);
+        }
+        var (_, moderator) = await console.PersonAsync(Roles.Moderator);
+        await using (var connection = await console.OpenConnectionAsync())
+        {
+            while (await console.Service<ClaimService>().ClaimNextAsync(moderator, Queues.Standard) is { } claim)
+            {
+                var score = await connection.ExecuteScalarAsync<double>("select score from item_scores where item_id = @ItemId", claim);
+                if (score >= 0.7) await console.Service<ReviewActions>().BlockAsync(moderator, claim, ["sexual"], null);
+                else await console.Service<ReviewActions>().ApproveAsync(moderator, claim, null);
+            }
+        }
+        var (admin, _) = await console.PersonAsync(Roles.Admin);
+
+        await using var browser = await BrowserSession.StartAsync(console.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(admin.Email, TestData.Password);
+        await page.GotoAsync("/admin/policy");
+
+        await page.GetByTestId("evidence-sexual").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("evidence-summary")).ToContainTextAsync("Judged by 7 items people decided: 7 carry this category's score, and people blocked 4");
+        await Assertions.Expect(page.GetByTestId("curve-point")).ToHaveCountAsync(WhatIf.CurveThresholds(0.5).Count);
+        await Assertions.Expect(page.GetByTestId("curve-point").Filter(new() { HasText = "0.70" })).ToContainTextAsync(new Regex(@"100\s?%"));
+        await Assertions.Expect(page.Locator("[data-testid=evidence] svg")).Not.ToHaveCountAsync(0);
+
+        var threshold = page.Locator("input[data-testid=block-sexual], [data-testid=block-sexual] input");
+        await threshold.FillAsync("0.6");
+        await threshold.PressAsync("Tab");
+        await Assertions.Expect(page.GetByTestId("pr-sexual")).ToContainTextAsync("at 0.60 instead of 0.90");
+        await Assertions.Expect(page.GetByTestId("pr-sexual")).ToContainTextAsync(new Regex(@"precision 67\s?% \(now —\), recall 100\s?% \(now 0\s?%\)"));
     }
 }

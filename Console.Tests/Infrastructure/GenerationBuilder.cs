@@ -40,6 +40,7 @@ public sealed class GenerationBuilder
     public GenerationBuilder WithImage(byte[] bytes) { item.Image = Convert.ToBase64String(bytes); return this; }
     public GenerationBuilder WithImageBase64(string? base64) { item.Image = base64; return this; }
     public GenerationBuilder WithJurisdiction(string? code) { item.Jurisdiction = code; return this; }
+    public GenerationBuilder WithUserTier(string? tier) { item.UserTier = tier; return this; }
     public GenerationBuilder WithMetadata(Dictionary<string, string>? metadata) { item.Metadata = metadata; return this; }
 
     public GenerationBuilder WithScores(params (string Category, double Score)[] scores)

@@ -63,7 +63,8 @@ public sealed class PolicyChangeTests(PostgresFixture postgres) : ConsoleWithPro
             else await actions.ApproveAsync(moderator, claim, null);
         }
 
-        var evidence = await console.Service<WhatIf>().EvidenceAsync("sexual", [0.72]);
+        var active = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;
+        var evidence = await console.Service<WhatIf>().EvidenceAsync(active, "sexual", [0.72]);
 
         var at = evidence.At(0.72);
         var rows = (await connection.QueryAsync<(double Score, bool Blocked)>(
@@ -72,6 +73,7 @@ public sealed class PolicyChangeTests(PostgresFixture postgres) : ConsoleWithPro
             where not d.automated
             """)).ToList();
         Assert.Equal(rows.Count, evidence.Decided);
+        Assert.Equal(rows.Count, evidence.Scored);
         Assert.Equal(rows.Count(r => r.Score >= 0.72 && r.Blocked), at.TruePositives);
         Assert.Equal(rows.Count(r => r.Score >= 0.72 && !r.Blocked), at.FalsePositives);
         Assert.Equal(rows.Count(r => r.Score < 0.72 && r.Blocked), at.FalseNegatives);

@@ -18,6 +18,17 @@ public sealed class RouterTests
         Assert.Empty(Default.Validate());
     }
 
+    [Theory]
+    [InlineData("verified", Routes.Queued)]
+    [InlineData("free", Routes.AutoBlocked)]
+    [InlineData(null, Routes.AutoBlocked)]
+    public void The_default_policy_keeps_real_person_likenesses_for_verified_users(string? tier, string expected)
+    {
+        var route = Router.Route(Default, new RouteInput(new Dictionary<string, double> { ["real_person"] = 0.9 }, null, "US", tier));
+
+        Assert.Equal(expected, route.Route);
+    }
+
     [Fact]
     public void Scores_below_every_review_threshold_are_approved_automatically()
     {

@@ -15,10 +15,7 @@ public sealed class RoutableItem
     public string? UserTier { get; init; }
     public string Scores { get; init; } = "{}";
 
-    /// <summary>
-    /// Per category, the strongest score of the producer's own and of each local classifier's active version (scores of
-    /// a version no longer active stay stored, for drift and audit, but no longer route).
-    /// </summary>
+    /// <summary>What routing decides on (see <see cref="RoutingInputs.ScoresColumn"/> for which scores).</summary>
     public RouteInput ToInput() =>
         new(JsonSerializer.Deserialize<Dictionary<string, double>>(Scores) ?? [], null, Jurisdiction, UserTier);
 }
@@ -26,16 +23,25 @@ public sealed class RoutableItem
 /// <summary>Reads items with their routing evidence; shared by the what-if numbers and the re-route job so both see the same inputs.</summary>
 public static class RoutingInputs
 {
-    public const string Select =
+    /// <summary>
+    /// The scores column of an item <c>r</c>: per category, the strongest of the producer's own and of each active local
+    /// classifier version's (scores of a version no longer active stay stored, for drift and audit, but no longer route).
+    /// </summary>
+    public const string ScoresColumn =
         """
+        coalesce((select jsonb_object_agg(category, score)
+                  from (select category, max(score) as score from item_scores s
+                        where s.item_id = r.id
+                          and (s.source = 'upstream'
+                               or s.source in (select name || '@' || version from classifier_versions where active))
+                        group by category) best),
+                 '{}')::text as scores
+        """;
+
+    public const string Select =
+        $"""
         select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
-               coalesce((select jsonb_object_agg(category, score)
-                         from (select category, max(score) as score from item_scores s
-                               where s.item_id = r.id
-                                 and (s.source = 'upstream'
-                                      or s.source in (select name || '@' || version from classifier_versions where active))
-                               group by category) best),
-                        '{}')::text as scores
+               {ScoresColumn}
         from review_items r
         """;
 
