@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Security.Claims;
+using System.Text.Json;
 using Dapper;
 using Hangfire;
 using ModerationConsole.Accounts;

@@ -69,7 +69,13 @@ public sealed class WhatIf(Db db)
             .OrderByDescending(c => c.Items).ToList());
     }, ct);
 
-    /// <summary>Every item people decided whose decision stands, with its routing evidence: what automation is judged against.</summary>
+    /// <summary>
+    /// How many of the newest standing decisions judge automation: recent ones reflect today's producers and classifiers,
+    /// and the set stays a few tens of megabytes however long the console has run.
+    /// </summary>
+    public const int EvidenceLimit = 100_000;
+
+    /// <summary>The newest items people decided whose decision stands, with their routing evidence: what automation is judged against.</summary>
     public Task<IReadOnlyList<LabelledItem>> DecidedByPeopleAsync(CancellationToken ct = default) => db.ReadAsync<IReadOnlyList<LabelledItem>>(async c =>
     {
         var rows = c.QueryUnbufferedAsync<DecidedRow>(
@@ -79,6 +85,8 @@ public sealed class WhatIf(Db db)
             from decisions d
             join review_items r on r.id = d.item_id
             where not d.automated and not exists (select 1 from decisions o where o.overturns = d.id)
+            order by d.id desc
+            limit {EvidenceLimit}
             """);
         var items = new List<LabelledItem>();
         await foreach (var row in rows.WithCancellation(ct))
