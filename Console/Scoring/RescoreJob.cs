@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Jobs;
@@ -13,10 +14,10 @@ namespace ModerationConsole.Scoring;
 /// items an earlier (crashed or cancelled) run scored are not scored again (scoring skips them, and writes with ON
 /// CONFLICT DO NOTHING) but are still routed again, so nothing is scored twice and nothing is left unrouted.
 /// </summary>
-public sealed class RescoreJob(Db db, ScoringService scoring, BacklogRouter router) : IJobHandler
+public sealed class RescoreJob(Db db, ScoringService scoring, BacklogRouter router, IOptions<ScoringOptions> options) : IJobHandler
 {
     public const string JobKind = "rescore";
-    private const int ChunkSize = 256;
+    private int ChunkSize => options.Value.RescoreChunkSize;
 
     public string Kind => JobKind;
     public string Queue => JobQueues.Gpu;
@@ -36,8 +37,8 @@ public sealed class RescoreJob(Db db, ScoringService scoring, BacklogRouter rout
         while (true)
         {
             var ids = (await db.ReadAsync(c => c.QueryAsync<long>(
-                "select r.id from review_items r where r.status = 'pending' and r.id > @after order by r.id limit @ChunkSize",
-                new { after, ChunkSize }), ct)).AsList();
+                "select r.id from review_items r where r.status = 'pending' and r.id > @after order by r.id limit @chunkSize",
+                new { after, chunkSize = ChunkSize }), ct)).AsList();
             if (ids.Count == 0) break;
 
             var batch = await scoring.ScoreBatchAsync(name, version, ids, Actor.Console, ct);

@@ -16,6 +16,12 @@ public sealed class ScoringOptions
     /// <summary>Items per inference call: the tensor batch size.</summary>
     public int BatchSize { get; set; } = 32;
 
+    /// <summary>
+    /// Pending items a re-scoring job scores and re-routes per step: each step commits, reports progress and is where a
+    /// job stops when cancelled (or resumes after a crash).
+    /// </summary>
+    public int RescoreChunkSize { get; set; } = 256;
+
     /// <summary>Threads decoding and resizing images while the previous batch is inferred; 0 means one per core.</summary>
     public int DecodeThreads { get; set; }
 

@@ -9,6 +9,7 @@ public static class ScoringRegistration
     {
         builder.Services.AddOptions<ScoringOptions>().Bind(builder.Configuration.GetSection(ScoringOptions.Section))
             .Validate(o => o.BatchSize is >= 1 and <= 4096, "Scoring:BatchSize must be between 1 and 4096")
+            .Validate(o => o.RescoreChunkSize is >= 1 and <= 100_000, "Scoring:RescoreChunkSize must be between 1 and 100000")
             .Validate(o => o.ExecutionProvider.ToLowerInvariant() is "auto" or "cpu" or "cuda", "Scoring:ExecutionProvider must be auto, cpu or cuda")
             .ValidateOnStart();
         builder.Services.AddSingleton<ModelFolder>();
