@@ -52,7 +52,13 @@ public sealed class PostgresFixture : IAsyncLifetime
     {
         var name = $"test_{Environment.ProcessId}_{Interlocked.Increment(ref databaseCounter)}";
         await ExecuteAsync(Server.ConnectionStringFor("postgres"), $"create database {name} template {TemplateName}");
-        return Server.ApplicationConnectionStringFor(name);
+        // Every test has its own database, hence its own connection pools; idle connections close within seconds
+        // instead of Npgsql's five minutes, so the pools of finished tests do not fill the cluster's connection slots.
+        return new NpgsqlConnectionStringBuilder(Server.ApplicationConnectionStringFor(name))
+        {
+            ConnectionIdleLifetime = 10,
+            ConnectionPruningInterval = 5,
+        }.ConnectionString;
     }
 
     /// <summary>The same database as its owner (the cluster's superuser): migrations, and tampering behind the console's back.</summary>
