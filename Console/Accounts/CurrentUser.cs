@@ -20,10 +20,13 @@ public static class CurrentUser
     /// otherwise. Services that change things call this themselves, so the role is checked on the server whichever page,
     /// endpoint or circuit the call came through.
     /// </summary>
-    public static Actor ActorUnder(this ClaimsPrincipal principal, string policy) =>
+    public static Actor ActorUnder(this ClaimsPrincipal principal, string policy) => Actor.User(principal.UserIdUnder(policy));
+
+    /// <summary>The principal's user id when their role satisfies <paramref name="policy"/>; throws <paramref name="refusal"/> otherwise.</summary>
+    public static long UserIdUnder(this ClaimsPrincipal principal, string policy, string? refusal = null) =>
         principal.Satisfies(policy)
-            ? Actor.User(principal.UserId())
-            : throw new UnauthorizedAccessException($"Your role may not do this: it needs {policy} ({string.Join(", ", Policies.RolesOf[policy])}).");
+            ? principal.UserId()
+            : throw new UnauthorizedAccessException(refusal ?? $"Your role may not do this: it needs {policy} ({string.Join(", ", Policies.RolesOf[policy])}).");
 
     /// <summary>Whether the principal satisfies one of the named role policies of <see cref="Policies"/>.</summary>
     public static bool Satisfies(this ClaimsPrincipal principal, string policy) =>

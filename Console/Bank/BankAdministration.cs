@@ -108,7 +108,7 @@ public sealed class BankAdministration(Db db, BlockBank bank)
     }
 
     private static long Require(ClaimsPrincipal user) =>
-        user.Satisfies(Policies.Bank) ? user.UserId() : throw new UnauthorizedAccessException("Your role may not manage the block bank.");
+        user.UserIdUnder(Policies.Bank, "Your role may not manage the block bank.");
 }
 
 public sealed class BankException(string message) : Exception(message);

@@ -29,8 +29,8 @@ public sealed class JobStore(Db db, IBackgroundJobClient hangfire, IEnumerable<I
     /// <summary>A person starts a job that their role's <paramref name="policy"/> allows; anyone else is refused here.</summary>
     public Task<long> StartAsync(ClaimsPrincipal user, string policy, string kind, object parameters, CancellationToken ct = default)
     {
-        var actor = user.ActorUnder(policy);
-        return StartAsync(kind, parameters, actor, user.UserId(), ct);
+        var userId = user.UserIdUnder(policy);
+        return StartAsync(kind, parameters, Actor.User(userId), userId, ct);
     }
 
     /// <summary>An admin cancels a job (the Jobs and Classifiers pages); anyone else is refused here.</summary>

@@ -28,7 +28,7 @@ public sealed class PolicyChanges(PolicyStore policies, JobStore jobs)
     }
 
     private static long AdminId(ClaimsPrincipal user) =>
-        user.Satisfies(Policies.Admin) ? user.UserId() : throw new UnauthorizedAccessException("Only admins change the policy.");
+        user.UserIdUnder(Policies.Admin, "Only admins change the policy.");
 }
 
 /// <summary>

@@ -19,9 +19,7 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
     public Task<long> OverturnAsync(ClaimsPrincipal user, long decisionId, string decision, IReadOnlyList<string> categories, string? note,
         CancellationToken ct = default)
     {
-        if (!user.Satisfies(Policies.Escalations))
-            throw new UnauthorizedAccessException("Only senior moderators and admins may overturn decisions.");
-        var userId = user.UserId();
+        var userId = user.UserIdUnder(Policies.Escalations, "Only senior moderators and admins may overturn decisions.");
         note = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         if (note is null) throw new ReviewException("note: say why the decision is overturned.");
         if (note.Length > ReviewActions.MaxNoteLength) throw new ReviewException($"note: at most {ReviewActions.MaxNoteLength} characters.");
@@ -64,9 +62,7 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
     /// </summary>
     public Task ConfirmAsync(ClaimsPrincipal user, long decisionId, CancellationToken ct = default)
     {
-        if (!user.Satisfies(Policies.Escalations))
-            throw new UnauthorizedAccessException("Only senior moderators and admins re-review decisions.");
-        var userId = user.UserId();
+        var userId = user.UserIdUnder(Policies.Escalations, "Only senior moderators and admins re-review decisions.");
         return db.InTransactionAsync(async (connection, transaction) =>
         {
             var decision = await connection.QuerySingleOrDefaultAsync<(long ItemId, long? OverturnedBy)>(

@@ -241,7 +241,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
 
     /// <summary>The caller's user id, once it is clear they review at all (the queue's own role is checked on the locked item).</summary>
     private static long ReviewerId(ClaimsPrincipal user) =>
-        user.Satisfies(Policies.Review) ? user.UserId() : throw new UnauthorizedAccessException("Your role may not decide items.");
+        user.UserIdUnder(Policies.Review, "Your role may not decide items.");
 
     private static string? CheckNote(string? note)
     {

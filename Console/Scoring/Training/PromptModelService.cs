@@ -25,8 +25,8 @@ public sealed class PromptModelService(Db db, ClassifierStore store, PolicyStore
     /// <summary>An admin trains a new, inactive version (the Classifiers page); anyone else is refused before any work.</summary>
     public Task<TrainedPromptModel> TrainAsync(ClaimsPrincipal admin, CancellationToken ct = default)
     {
-        var actor = admin.ActorUnder(Policies.Admin);
-        return TrainAsync(actor, admin.UserId(), activate: false, ct);
+        var userId = admin.UserIdUnder(Policies.Admin);
+        return TrainAsync(Actor.User(userId), userId, activate: false, ct);
     }
 
     public async Task<TrainedPromptModel> TrainAsync(Actor actor, long? userId, bool activate, CancellationToken ct = default)
