@@ -122,11 +122,11 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     private static Task CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] itemIds) =>
         itemIds.Length == 0
             ? Task.CompletedTask
-            : connection.ExecuteAsync(
-                """
-                update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
-                where id = any(@itemIds)
-                """, new { itemIds }, transaction);
+            : connection.ExecuteAsync($"{CloseItemSql} where id = any(@itemIds)", new { itemIds }, transaction);
+
+    /// <summary>A decided item leaves its queue and its claim; the caller's WHERE says which items.</summary>
+    private const string CloseItemSql =
+        "update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null";
 
     private sealed record ClusterMember(long Id, string Status, string? Queue, long? ClaimedBy, bool LeaseLive, long ProducerId, string UserId);
 
@@ -190,8 +190,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// and platform user the decision will name (carried by the claim) must be the item's own.
     /// </summary>
     private const string CloseHeldItemSql =
-        """
-        update review_items set status = 'decided', queue = null, claimed_by = null, claim_token = null, claim_expires_at = null
+        $"""
+        {CloseItemSql}
         where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
           and claim_expires_at > now() and queue = any(@queues) and producer_id = @producerId and user_id = @platformUserId
         """;
