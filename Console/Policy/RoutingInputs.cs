@@ -16,8 +16,7 @@ public sealed class RoutableItem
     public string Scores { get; init; } = "{}";
 
     /// <summary>What routing decides on (see <see cref="RoutingInputs.ScoresColumn"/> for which scores).</summary>
-    public RouteInput ToInput() =>
-        new(JsonSerializer.Deserialize<Dictionary<string, double>>(Scores) ?? [], null, Jurisdiction, UserTier);
+    public RouteInput ToInput() => RoutingInputs.InputOf(Scores, Jurisdiction, UserTier);
 }
 
 /// <summary>Reads items with their routing evidence; shared by the what-if numbers and the re-route job so both see the same inputs.</summary>
@@ -44,6 +43,10 @@ public static class RoutingInputs
                {ScoresColumn}
         from review_items r
         """;
+
+    /// <summary>The route input of a row read with <see cref="ScoresColumn"/>: no bank match (replays judge thresholds only).</summary>
+    public static RouteInput InputOf(string scores, string? jurisdiction, string? userTier) =>
+        new(JsonSerializer.Deserialize<Dictionary<string, double>>(scores) ?? [], null, jurisdiction, userTier);
 
     /// <summary>Every pending item, streamed in id order (the what-if reads the whole backlog without holding it).</summary>
     public static IAsyncEnumerable<RoutableItem> PendingAsync(NpgsqlConnection connection) =>

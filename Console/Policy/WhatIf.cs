@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using ModerationConsole.Data;
 
@@ -91,7 +90,7 @@ public sealed class WhatIf(Db db)
         var items = new List<LabelledItem>();
         await foreach (var row in rows.WithCancellation(ct))
             items.Add(new LabelledItem(
-                new RouteInput(JsonSerializer.Deserialize<Dictionary<string, double>>(row.Scores) ?? [], null, row.Jurisdiction, row.UserTier),
+                RoutingInputs.InputOf(row.Scores, row.Jurisdiction, row.UserTier),
                 row.BlockedFor.ToHashSet(StringComparer.Ordinal)));
         return items;
     }, ct);
