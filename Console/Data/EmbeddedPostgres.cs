@@ -624,11 +624,25 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>An unpooled superuser connection to the maintenance database, for start-up work on the cluster itself.</summary>
+    async Task<NpgsqlConnection> OpenMaintenanceConnectionAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres")) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     async Task EnsureDatabaseAsync(CancellationToken ct)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres")) { Pooling = false }.ConnectionString;
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await OpenMaintenanceConnectionAsync(ct);
         await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = @name", connection))
         {
             exists.Parameters.AddWithValue("name", Database);
@@ -653,9 +667,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// </summary>
     async Task EnsureApplicationLoginAsync(CancellationToken ct)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres")) { Pooling = false }.ConnectionString;
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await OpenMaintenanceConnectionAsync(ct);
         await using var create = new NpgsqlCommand($"""
             do $$
             begin
