@@ -1,10 +1,7 @@
 using System.Text.RegularExpressions;
-using Dapper;
 using Microsoft.Playwright;
 using ModerationConsole.Accounts;
 using ModerationConsole.Policy;
-using ModerationConsole.Queue;
-using ModerationConsole.Review;
 using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Browser;
@@ -65,15 +62,7 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
             await producer.SubmitBatchAsync([.. new[] { 0.555, 0.605, 0.655, 0.705, 0.755, 0.805, 0.855 }.Select(s => new GenerationBuilder().WithScores(("sexual", s)).Build())]);
         }
         var (_, moderator) = await console.PersonAsync(Roles.Moderator);
-        await using (var connection = await console.OpenConnectionAsync())
-        {
-            while (await console.Service<ClaimService>().ClaimNextAsync(moderator, Queues.Standard) is { } claim)
-            {
-                var score = await connection.ExecuteScalarAsync<double>("select score from item_scores where item_id = @ItemId", claim);
-                if (score >= 0.7) await console.Service<ReviewActions>().BlockAsync(moderator, claim, ["sexual"], null);
-                else await console.Service<ReviewActions>().ApproveAsync(moderator, claim, null);
-            }
-        }
+        await console.DecideQueueAsync(moderator, (_, score) => score >= 0.7 ? ["sexual"] : []);
         var (admin, _) = await console.PersonAsync(Roles.Admin);
 
         await using var browser = await BrowserSession.StartAsync(console.BaseAddress);

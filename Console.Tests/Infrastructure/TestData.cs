@@ -1,7 +1,11 @@
 using System.Security.Claims;
+using Dapper;
 using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
+using ModerationConsole.Policy;
 using ModerationConsole.Producers;
+using ModerationConsole.Queue;
+using ModerationConsole.Review;
 
 namespace ModerationConsole.Tests.Infrastructure;
 
@@ -23,6 +27,26 @@ public static class TestData
     }
 
     public static ClaimsPrincipal PrincipalOf(UserAccount account) => AccountPrincipal.For(account);
+
+    /// <summary>
+    /// A moderator works the standard queue until it is empty, deciding each item on its one score: blocked for the
+    /// categories <paramref name="blockFor"/> names, approved when it names none.
+    /// </summary>
+    public static async Task DecideQueueAsync(this TestConsole console, ClaimsPrincipal moderator,
+        Func<string, double, IReadOnlyList<string>> blockFor)
+    {
+        var claims = console.Service<ClaimService>();
+        var actions = console.Service<ReviewActions>();
+        await using var connection = await console.OpenConnectionAsync();
+        while (await claims.ClaimNextAsync(moderator, Queues.Standard) is { } claim)
+        {
+            var (category, score) = await connection.QuerySingleAsync<(string, double)>(
+                "select category, score::float8 from item_scores where item_id = @ItemId", claim);
+            var categories = blockFor(category, score);
+            if (categories.Count > 0) await actions.BlockAsync(moderator, claim, categories, null);
+            else await actions.ApproveAsync(moderator, claim, null);
+        }
+    }
 }
 
 /// <summary>An HTTP client signed in through the real login form (antiforgery token and cookie included).</summary>

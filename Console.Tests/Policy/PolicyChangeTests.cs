@@ -3,7 +3,6 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Jobs;
 using ModerationConsole.Policy;
 using ModerationConsole.Queue;
-using ModerationConsole.Review;
 using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Policy;
@@ -52,16 +51,8 @@ public sealed class PolicyChangeTests(PostgresFixture postgres) : ConsoleWithPro
     {
         // A moderator blocks the items scored 0.7 and above as sexual and approves the rest.
         var (_, moderator) = await console.PersonAsync(Roles.Moderator);
-        var claims = console.Service<ClaimService>();
-        var actions = console.Service<ReviewActions>();
+        await console.DecideQueueAsync(moderator, (_, score) => score >= 0.7 ? ["sexual"] : []);
         await using var connection = await console.OpenConnectionAsync();
-        while (await claims.ClaimNextAsync(moderator, Queues.Standard) is { } claim)
-        {
-            var score = await connection.ExecuteScalarAsync<double>(
-                "select score from item_scores where item_id = @ItemId and category = 'sexual'", claim);
-            if (score >= 0.7) await actions.BlockAsync(moderator, claim, ["sexual"], null);
-            else await actions.ApproveAsync(moderator, claim, null);
-        }
 
         var active = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;
         var evidence = await console.Service<WhatIf>().EvidenceAsync(active, "sexual", [0.72]);

@@ -2,7 +2,6 @@ using Dapper;
 using ModerationConsole.Accounts;
 using ModerationConsole.Jobs;
 using ModerationConsole.Policy;
-using ModerationConsole.Queue;
 using ModerationConsole.Review;
 using ModerationConsole.Tests.Infrastructure;
 
@@ -72,20 +71,12 @@ public sealed class WhatIfTests(PostgresFixture postgres) : ConsoleWithProducerT
         // categories get decisions only when the queue is emptied); the second half stays pending.
         await producer.SubmitBatchAsync(Enumerable.Range(0, DecidedByPeople).Select(Generation).ToArray());
         var (_, moderator) = await console.PersonAsync(Roles.Moderator);
-        var claims = console.Service<ClaimService>();
-        var actions = console.Service<ReviewActions>();
-        await using var connection = await console.OpenConnectionAsync();
-        while (await claims.ClaimNextAsync(moderator, Queues.Standard) is { } claim)
-        {
-            var (category, score) = await connection.QuerySingleAsync<(string, double)>(
-                "select category, score::float8 from item_scores where item_id = @ItemId", claim);
-            var noise = (random.NextDouble() - 0.5) * 0.2;
-            if (score + noise >= (category == "sexual" ? 0.72 : 0.8)) await actions.BlockAsync(moderator, claim, [category], null);
-            else await actions.ApproveAsync(moderator, claim, null);
-        }
+        await console.DecideQueueAsync(moderator, (category, score) =>
+            score + (random.NextDouble() - 0.5) * 0.2 >= (category == "sexual" ? 0.72 : 0.8) ? [category] : []);
         await producer.SubmitBatchAsync(Enumerable.Range(DecidedByPeople, Items - DecidedByPeople).Select(Generation).ToArray());
 
         // A senior overturns a few blocks: only the standing decision counts as evidence.
+        await using var connection = await console.OpenConnectionAsync();
         var (_, senior) = await console.PersonAsync(Roles.Senior);
         foreach (var id in await connection.QueryAsync<long>("select id from decisions where not automated and decision = 'blocked' order by id limit 5"))
             await console.Service<Overturns>().OverturnAsync(senior, id, "approved", [], "on second look, allowed");
