@@ -135,6 +135,104 @@ public sealed class PdqTests
         Assert.Equal(perColumn, allColumns); // bit for bit: hashes must not depend on which path ran
     }
 
+    [Theory]
+    [InlineData(148, 2)]
+    [InlineData(53, 1)]
+    [InlineData(9, 3)]
+    [InlineData(3, 4)]
+    [InlineData(1, 2)]
+    public void The_row_blur_gives_exactly_the_general_moving_average(int width, int window)
+    {
+        var random = new Random(width * 10 + window);
+        var image = Enumerable.Range(0, 3 * width).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var general = new float[image.Length];
+        var row = new float[image.Length];
+
+        Pdq.Box(image, general, width, 1, width, window); // the middle row, so a slip past either end would show
+        Pdq.BoxRow(image, row, width, width, window);
+
+        Assert.Equal(general, row);
+    }
+
+    [Fact]
+    public void Quality_and_the_dct_give_exactly_the_scalar_definitions()
+    {
+        var random = new Random(3);
+        var small = Enumerable.Range(0, 64 * 64).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+
+        Assert.Equal(Math.Min(ScalarSteps(small) / 90, 100), Pdq.Quality(small));
+        var dim = small.Select(v => v / 40).ToArray(); // below the cap of 100, so the sum itself is compared
+        Assert.InRange(ScalarSteps(dim) / 90, 1, 99);
+        Assert.Equal(ScalarSteps(dim) / 90, Pdq.Quality(dim));
+
+        var basis = new float[16 * 64];
+        for (var i = 0; i < 16; i++)
+            for (var j = 0; j < 64; j++)
+                basis[i * 64 + j] = (float)(Math.Sqrt(2.0 / 64) * Math.Cos(Math.PI / 2 / 64 * (i + 1) * (2 * j + 1)));
+        var partial = new float[16 * 64];
+        for (var i = 0; i < 16; i++)
+            for (var j = 0; j < 64; j++)
+            {
+                var sum = 0f;
+                for (var k = 0; k < 64; k++) sum += basis[i * 64 + k] * small[k * 64 + j];
+                partial[i * 64 + j] = sum;
+            }
+        var expected = new float[256];
+        for (var i = 0; i < 16; i++)
+            for (var j = 0; j < 16; j++)
+            {
+                var sum = 0f;
+                for (var k = 0; k < 64; k++) sum += partial[i * 64 + k] * basis[j * 64 + k];
+                expected[i * 16 + j] = sum;
+            }
+        Assert.Equal(expected, Pdq.Dct16(small)); // bit for bit
+
+        static int ScalarSteps(float[] small)
+        {
+            var steps = 0;
+            for (var i = 0; i < 63; i++)
+                for (var j = 0; j < 64; j++)
+                    steps += Math.Abs((int)((small[i * 64 + j] - small[(i + 1) * 64 + j]) * 100 / 255));
+            for (var i = 0; i < 64; i++)
+                for (var j = 0; j < 63; j++)
+                    steps += Math.Abs((int)((small[i * 64 + j] - small[i * 64 + j + 1]) * 100 / 255));
+            return steps;
+        }
+    }
+
+    /// <summary>
+    /// Hashes recorded from the straightforward scalar kernels, before they were vectorised: a faster kernel must give the
+    /// same bits and quality on every path (odd sizes, the ingest benchmark's noisy photos, pictures brought down to the
+    /// working side), or a hash banked before an upgrade would stop matching the same picture after it.
+    /// </summary>
+    [Fact]
+    public void Hashes_are_bit_for_bit_those_of_the_reference_kernels()
+    {
+        var pictures = new (string Name, byte[] Png)[]
+        {
+            ("drawn 640x480", TestPictures.Png(TestPictures.Draw(1))),
+            ("drawn 37x53", TestPictures.Png(TestPictures.Draw(2, 37, 53))),
+            ("drawn 1000x700", TestPictures.Png(TestPictures.Draw(3, 1000, 700))),
+            ("drawn 64x64", TestPictures.Png(TestPictures.Draw(4, 64, 64))),
+            ("drawn 129x7", TestPictures.Png(TestPictures.Draw(5, 129, 7))),
+            ("noisy 148x148", ModerationConsole.Simulate.SyntheticImages.NoisyPng(148, 148, 42)),
+            ("noisy 300x201", ModerationConsole.Simulate.SyntheticImages.NoisyPng(300, 201, 7)),
+        };
+        var actual = string.Join("\n", pictures.Select(p => ImageFingerprint.TryHash(p.Png) is { } r ? $"{p.Name}: {r.Hash} q{r.Quality}" : $"{p.Name}: none"));
+        Assert.Equal(RecordedHashes, actual);
+    }
+
+    private const string RecordedHashes =
+        """
+        drawn 640x480: 8ae67dc02fd53bd1e83cad152a15c1c7e247ab151ca12fc117bec43ed42af047 q100
+        drawn 37x53: 3ecee4f3e1695b0c1cc6f273c3683c871c96c358e2390cf23b0dd31824f33c37 q45
+        drawn 1000x700: 7276d89c8932c66c7793b369d89693b46f6b909462481a487696fb678c9964d3 q100
+        drawn 64x64: 42dca4d29d0775ed25bdbe09aabdaaf89503555c41704a0bdb6924f2a61673ad q100
+        drawn 129x7: 2ccdc9a4d33326dbd3362ccdd9b626c9d232cde42dcdd1362649d3322ccdc924 q73
+        noisy 148x148: 5b7dd38eb0932d230b2c4bccd2d1f4b2ad252d2d6b4b7ad252f414b485a98d2b q100
+        noisy 300x201: 7f803ff01fc07f800fe00fc00fc0c3e183e0e3f0e0f8e1f0f87c787c787c8f0f q100
+        """;
+
     [Fact]
     public void Truncated_image_bytes_do_not_hash()
     {

@@ -33,6 +33,26 @@ public sealed class BenchRun(
         return connection;
     }
 
+    /// <summary>
+    /// Writes out every dirty page (CHECKPOINT) so that a timed phase starts clean and does not pay for the writes of
+    /// the one before it; false when the owner may not (neither a superuser nor in pg_checkpoint), said in the report.
+    /// </summary>
+    public async Task<bool> CheckpointAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenConnectionAsync(ct);
+        await using var checkpoint = new NpgsqlCommand("checkpoint", connection);
+        try
+        {
+            await checkpoint.ExecuteNonQueryAsync(ct);
+            return true;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            report.Note("(no CHECKPOINT before timing: the database owner may not run one; phases may pay for each other's writes)");
+            return false;
+        }
+    }
+
     /// <summary>The console serving the scratch database on a free loopback port; started once, stopped with the run.</summary>
     public async Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(params string[] settings)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ModerationConsole.Hashing;
 
@@ -26,6 +27,8 @@ public static class Pdq
 
     // Rows 1–16 of the 64-point DCT-II basis (row 0, the mean, carries no structure and is left out).
     private static readonly float[] DctRows = BuildDct();
+    // The same basis transposed (64×16), so the second product reads a row of it per k.
+    private static readonly float[] DctColumns = Transpose(DctRows, Frequencies, Downsampled);
 
     /// <summary>Hashes a luminance image (row-major, values 0–255). The buffer is used as scratch and overwritten.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -64,11 +67,17 @@ public static class Pdq
     public static PdqResult FromRgba(ReadOnlySpan<byte> rgba, int height, int width)
     {
         var pixels = height * width;
+        if (rgba.Length < 4 * pixels) throw new ArgumentException("The buffer is smaller than the image.", nameof(rgba));
         var luma = ArrayPool<float>.Shared.Rent(pixels);
         try
         {
-            for (int p = 0, q = 0; p < pixels; p++, q += 4)
-                luma[p] = 0.299f * rgba[q] + 0.587f * rgba[q + 1] + 0.114f * rgba[q + 2];
+            ref var source = ref MemoryMarshal.GetReference(rgba);
+            ref var target = ref MemoryMarshal.GetArrayDataReference(luma);
+            for (var p = 0; p < pixels; p++)
+            {
+                ref var pixel = ref Unsafe.Add(ref source, 4 * p);
+                Unsafe.Add(ref target, p) = 0.299f * pixel + 0.587f * Unsafe.Add(ref pixel, 1) + 0.114f * Unsafe.Add(ref pixel, 2);
+            }
             return FromLuma(luma, height, width);
         }
         finally
@@ -86,7 +95,7 @@ public static class Pdq
         for (var round = 0; round < JaroszRounds; round++)
         {
             for (var row = 0; row < height; row++)
-                Box(image, scratch, row * width, 1, width, rowWindow);
+                BoxRow(image, scratch, row * width, width, rowWindow);
             BoxColumns(scratch, image, height, width, columnWindow);
         }
     }
@@ -107,6 +116,41 @@ public static class Pdq
             for (var wantHigh = Math.Min(length - 1, k + ahead); high < wantHigh;) sum += input[start + ++high * stride];
             for (var wantLow = Math.Max(0, k - behind); low < wantLow; low++) sum -= input[start + low * stride];
             output[start + k * stride] = sum / (high - low + 1);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Box"/> along one row: the same running sum, added and subtracted in the same order, so the result is
+    /// exactly Box's; the stretch where the window lies wholly inside the row (all but a few samples at each end) runs
+    /// without the bounds arithmetic.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BoxRow(float[] input, float[] output, int start, int length, int window)
+    {
+        if ((uint)start > (uint)input.Length || (uint)length > (uint)(input.Length - start) || (uint)(start + length) > (uint)output.Length)
+            throw new ArgumentOutOfRangeException(nameof(length));
+        var ahead = (window + 2) / 2 - 1;
+        var behind = window - 1 - ahead;
+        ref var source = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(input), start);
+        ref var target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(output), start);
+        var sum = 0f;
+        int low = 0, high = -1; // the window is [low, high]
+        // From bodyStart to bodyEnd the window lies wholly inside the row: each step adds the sample entering ahead and
+        // drops the one leaving behind, with no clamping; the steps before and after shrink the window at the ends.
+        var bodyStart = behind + 1;
+        var bodyEnd = length - ahead;
+        for (var k = 0; k < length; k++)
+        {
+            if (k >= bodyStart && k < bodyEnd)
+            {
+                sum += Unsafe.Add(ref source, high = k + ahead);
+                sum -= Unsafe.Add(ref source, low++);
+                Unsafe.Add(ref target, k) = sum / window;
+                continue;
+            }
+            for (var wantHigh = Math.Min(length - 1, k + ahead); high < wantHigh;) sum += Unsafe.Add(ref source, ++high);
+            for (var wantLow = Math.Max(0, k - behind); low < wantLow; low++) sum -= Unsafe.Add(ref source, low);
+            Unsafe.Add(ref target, k) = sum / (high - low + 1);
         }
     }
 
@@ -177,39 +221,65 @@ public static class Pdq
         }
     }
 
-    /// <summary>Sum of significant steps between neighbours on the 64×64 image, scaled to 0–100.</summary>
+    /// <summary>
+    /// Sum of significant steps between neighbours on the 64×64 image, scaled to 0–100. Each step is truncated to an
+    /// integer before summing, lane by lane as the scalar definition does (same float operations, same truncation), so
+    /// the vectors give exactly its result.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Quality(float[] small)
+    internal static int Quality(float[] small)
     {
+        if (small.Length < Downsampled * Downsampled) throw new ArgumentException("The buffer is smaller than 64×64.", nameof(small));
+        var lanes = Vector<float>.Count;
+        var sums = Vector<int>.Zero;
         var sum = 0;
-        for (var i = 0; i < Downsampled - 1; i++)
-            for (var j = 0; j < Downsampled; j++)
-                sum += Math.Abs((int)((small[i * Downsampled + j] - small[(i + 1) * Downsampled + j]) * 100 / 255));
+        // Vertical steps: rows i and i + 1 are whole vectors apart.
+        for (var at = 0; at + Downsampled + lanes <= Downsampled * Downsampled; at += lanes)
+            sums += Step(new Vector<float>(small, at), new Vector<float>(small, at + Downsampled));
+        // Horizontal steps: each row's first 63 neighbours, as far as whole vectors reach, then one by one.
+        var vectorEnd = (Downsampled - 1) / lanes * lanes;
         for (var i = 0; i < Downsampled; i++)
-            for (var j = 0; j < Downsampled - 1; j++)
-                sum += Math.Abs((int)((small[i * Downsampled + j] - small[i * Downsampled + j + 1]) * 100 / 255));
-        return Math.Min(sum / 90, 100);
+        {
+            var row = i * Downsampled;
+            for (var j = 0; j < vectorEnd; j += lanes)
+                sums += Step(new Vector<float>(small, row + j), new Vector<float>(small, row + j + 1));
+            for (var j = vectorEnd; j < Downsampled - 1; j++)
+                sum += Math.Abs((int)((small[row + j] - small[row + j + 1]) * 100 / 255));
+        }
+        return Math.Min((sum + Vector.Sum(sums)) / 90, 100);
+
+        static Vector<int> Step(Vector<float> a, Vector<float> b) =>
+            Vector.Abs(Vector.ConvertToInt32((a - b) * new Vector<float>(100f) / new Vector<float>(255f)));
     }
 
-    /// <summary>B = D·A·Dᵀ with D the 16×64 DCT rows: the 16×16 coefficients, row-major.</summary>
+    /// <summary>
+    /// B = D·A·Dᵀ with D the 16×64 DCT rows: the 16×16 coefficients, row-major. Each coefficient is summed over k in
+    /// ascending order with separate multiplies and adds, as the scalar definition is; the vectors only run several
+    /// coefficients side by side.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float[] Dct16(float[] small)
+    internal static float[] Dct16(float[] small)
     {
+        var lanes = Vector<float>.Count;
+        // partial[i, ·] = Σ_k D[i, k] · A[k, ·]
         var partial = new float[Frequencies * Downsampled];
         for (var i = 0; i < Frequencies; i++)
-            for (var j = 0; j < Downsampled; j++)
+            for (var j = 0; j < Downsampled; j += lanes)
             {
-                var sum = 0f;
-                for (var k = 0; k < Downsampled; k++) sum += DctRows[i * Downsampled + k] * small[k * Downsampled + j];
-                partial[i * Downsampled + j] = sum;
+                var sum = Vector<float>.Zero;
+                for (var k = 0; k < Downsampled; k++)
+                    sum += new Vector<float>(DctRows[i * Downsampled + k]) * new Vector<float>(small, k * Downsampled + j);
+                sum.CopyTo(partial, i * Downsampled + j);
             }
+        // result[i, ·] = Σ_k partial[i, k] · Dᵀ[k, ·]
         var result = new float[Frequencies * Frequencies];
         for (var i = 0; i < Frequencies; i++)
-            for (var j = 0; j < Frequencies; j++)
+            for (var j = 0; j < Frequencies; j += lanes)
             {
-                var sum = 0f;
-                for (var k = 0; k < Downsampled; k++) sum += partial[i * Downsampled + k] * DctRows[j * Downsampled + k];
-                result[i * Frequencies + j] = sum;
+                var sum = Vector<float>.Zero;
+                for (var k = 0; k < Downsampled; k++)
+                    sum += new Vector<float>(partial[i * Downsampled + k]) * new Vector<float>(DctColumns, k * Frequencies + j);
+                sum.CopyTo(result, i * Frequencies + j);
             }
         return result;
     }
@@ -223,6 +293,15 @@ public static class Pdq
         Span<bool> bits = stackalloc bool[PdqHash.BitCount];
         for (var k = 0; k < coefficients.Length; k++) bits[k] = coefficients[k] > median;
         return PdqHash.FromBits(bits);
+    }
+
+    private static float[] Transpose(float[] matrix, int rows, int columns)
+    {
+        var transposed = new float[matrix.Length];
+        for (var i = 0; i < rows; i++)
+            for (var j = 0; j < columns; j++)
+                transposed[j * rows + i] = matrix[i * columns + j];
+        return transposed;
     }
 
     private static float[] BuildDct()

@@ -21,15 +21,17 @@ public static class IngestEndpoints
         return app;
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext http, IngestService ingest, IOptions<IngestOptions> options)
+    private static async Task<IResult> SubmitAsync(HttpContext http, IngestService ingest, IOptions<IngestOptions> options,
+        SubmissionJsonConverters json)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = options.Value.MaxMessageBytes;
 
-        JsonDocument document;
+        SubmittedBatch body;
         try
         {
-            document = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+            body = await JsonSerializer.DeserializeAsync<SubmittedBatch>(http.Request.Body, json.ForBodies, http.RequestAborted)
+                ?? throw new JsonException("The body is empty.");
         }
         catch (JsonException ex)
         {
@@ -41,32 +43,28 @@ public static class IngestEndpoints
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
-        using (document)
+        try
         {
-            var root = document.RootElement;
-            try
-            {
-                if (root.ValueKind == JsonValueKind.Array)
-                    return Results.Ok(await ingest.SubmitAsync(http.User.ProducerId(), root.EnumerateArray().ToList(), http.RequestAborted));
-                if (root.ValueKind != JsonValueKind.Object)
-                    return BodyError("must be one generation object or an array of them");
+            if (body.Kind == JsonValueKind.Array)
+                return Results.Ok(await ingest.SubmitAsync(http.User.ProducerId(), body.Items, http.RequestAborted));
+            if (body.Kind != JsonValueKind.Object)
+                return BodyError("must be one generation object or an array of them");
 
-                var receipt = (await ingest.SubmitAsync(http.User.ProducerId(), [root], http.RequestAborted))[0];
-                return receipt.Status == ReceiptStatus.Rejected
-                    ? Results.UnprocessableEntity(receipt)
-                    : Results.Ok(receipt);
-            }
-            catch (IngestBatchException ex)
-            {
-                return Results.BadRequest(new { errors = new[] { new FieldError("body", ex.Message) } });
-            }
-            catch (Exception ex) when (Data.Db.IsTransient(ex))
-            {
-                // Nothing was acknowledged: the producer sends the same items again (committed ones come back as duplicates).
-                http.Response.Headers.RetryAfter = "2";
-                return Results.Json(new { errors = new[] { new FieldError("body", "the database could not be reached; send the same items again") } },
-                    statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
+            var receipt = (await ingest.SubmitAsync(http.User.ProducerId(), body.Items, http.RequestAborted))[0];
+            return receipt.Status == ReceiptStatus.Rejected
+                ? Results.UnprocessableEntity(receipt)
+                : Results.Ok(receipt);
+        }
+        catch (IngestBatchException ex)
+        {
+            return Results.BadRequest(new { errors = new[] { new FieldError("body", ex.Message) } });
+        }
+        catch (Exception ex) when (Data.Db.IsTransient(ex))
+        {
+            // Nothing was acknowledged: the producer sends the same items again (committed ones come back as duplicates).
+            http.Response.Headers.RetryAfter = "2";
+            return Results.Json(new { errors = new[] { new FieldError("body", "the database could not be reached; send the same items again") } },
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 

@@ -7,7 +7,7 @@ using ModerationConsole.Producers;
 namespace ModerationConsole.Ingest;
 
 /// <summary>
-/// The public ingest hub (<c>/hubs/ingest</c>). Arguments arrive as raw JSON and are read field by field, so bad input
+/// The public ingest hub (<c>/hubs/ingest</c>). Arguments are read field by field from the JSON (see GenerationJson), so bad input
 /// becomes a rejected receipt naming the field, never a failed invocation or a closed connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
@@ -32,16 +32,16 @@ public sealed class IngestHub(IngestService ingest) : Hub
     /// </summary>
     public const string UnavailablePrefix = "unavailable:";
 
-    public async Task<IngestReceipt> Submit(JsonElement item) =>
+    public async Task<IngestReceipt> Submit(SubmittedGeneration item) =>
         (await StoreAsync([item]))[0];
 
-    public async Task<IngestReceipt[]> SubmitBatch(JsonElement items)
+    public async Task<IngestReceipt[]> SubmitBatch(SubmittedBatch items)
     {
-        if (items.ValueKind != JsonValueKind.Array)
+        if (items.Kind != JsonValueKind.Array)
             throw new HubException("items: must be an array of generations");
         try
         {
-            return await StoreAsync(items.EnumerateArray().ToList());
+            return await StoreAsync(items.Items);
         }
         catch (IngestBatchException ex)
         {
@@ -50,7 +50,7 @@ public sealed class IngestHub(IngestService ingest) : Hub
         }
     }
 
-    private async Task<IngestReceipt[]> StoreAsync(IReadOnlyList<JsonElement> items)
+    private async Task<IngestReceipt[]> StoreAsync(IReadOnlyList<SubmittedGeneration> items)
     {
         try
         {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace ModerationConsole.Ingest;
@@ -10,6 +11,10 @@ public static class IngestRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IngestStore>();
         builder.Services.AddSingleton<IngestService>();
+        builder.Services.AddSingleton(services => new SubmissionJsonConverters(services.GetRequiredService<IOptions<IngestOptions>>().Value));
+        // The hub's arguments are read straight from the message (SubmittedGeneration, SubmittedBatch).
+        builder.Services.AddOptions<JsonHubProtocolOptions>()
+            .Configure<SubmissionJsonConverters>((json, converters) => converters.AddTo(json.PayloadSerializerOptions));
 
         var maxMessage = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>()?.MaxMessageBytes ?? new IngestOptions().MaxMessageBytes;
         builder.Services.AddSignalR().AddHubOptions<IngestHub>(options =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ModerationConsole.Bank;
 using ModerationConsole.Hashing;
 using ModerationConsole.Ingest.Validation;
@@ -18,7 +17,7 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
 
     public int MaxBatchSize => options.Value.MaxBatchSize;
 
-    public async Task<IngestReceipt[]> SubmitAsync(long producerId, IReadOnlyList<JsonElement> items, CancellationToken ct)
+    public async Task<IngestReceipt[]> SubmitAsync(long producerId, IReadOnlyList<SubmittedGeneration> items, CancellationToken ct)
     {
         if (items.Count > options.Value.MaxBatchSize)
             throw new IngestBatchException($"items: a batch holds at most {options.Value.MaxBatchSize} items (got {items.Count})");
@@ -27,13 +26,13 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
         var valid = new List<(int Index, ValidGeneration Generation)>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
-            var (item, typeErrors) = GenerationJson.Read(items[i]);
+            var (item, image, typeErrors) = items[i];
             if (item is null)
             {
                 receipts[i] = IngestReceipt.Rejected(null, typeErrors);
                 continue;
             }
-            var result = validator.Validate(item);
+            var result = validator.Validate(item, image);
             if (typeErrors.Count == 0 && result.Generation is { } generation)
             {
                 valid.Add((i, generation));
@@ -42,7 +41,7 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
             // Report everything wrong with the item at once. A field of the wrong type was left unset, so the
             // validator may also call it missing: its type error says more, and the field is named once.
             var errors = typeErrors.Concat(result.Errors.Where(e => !typeErrors.Any(t => SameField(t.Field, e.Field)))).ToList();
-            receipts[i] = IngestReceipt.Rejected(GenerationJson.PeekGenerationId(items[i]), errors);
+            receipts[i] = IngestReceipt.Rejected(items[i].GenerationId, errors);
         }
 
         // Decoding proves the image whole (a truncated body passes the header checks) and gives its perceptual hash;

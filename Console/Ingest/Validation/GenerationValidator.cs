@@ -32,12 +32,17 @@ public sealed partial class GenerationValidator
         _options = options;
     }
 
-    public ValidationResult Validate(FlaggedGeneration? item)
+    public ValidationResult Validate(FlaggedGeneration? item) =>
+        item is null
+            ? ValidationResult.Invalid([new FieldError("item", "must be an object, not null")])
+            : Validate(item, ImageField.FromText(item.Image, _options));
+
+    /// <summary>
+    /// Validates an item whose image text was already checked and decoded (<see cref="ImageField.FromUtf8"/>, as ingest
+    /// reads it from the JSON); <paramref name="item"/>'s own <see cref="FlaggedGeneration.Image"/> is not read.
+    /// </summary>
+    public ValidationResult Validate(FlaggedGeneration item, Base64Image imageText)
     {
-        if (item is null)
-        {
-            return ValidationResult.Invalid([new FieldError("item", "must be an object, not null")]);
-        }
         var errors = new List<FieldError>();
         string? generationId = Text(errors, "generationId", item.GenerationId, required: true, 1, MaxIdLength, TextKind.Identifier);
         string? userId = Text(errors, "userId", item.UserId, required: true, 1, MaxIdLength, TextKind.Identifier);
@@ -45,7 +50,7 @@ public sealed partial class GenerationValidator
         string? negativePrompt = Text(errors, "negativePrompt", item.NegativePrompt, required: false, 0, MaxPromptLength, TextKind.FreeText);
         string? model = Text(errors, "model", item.Model, required: false, 0, MaxModelLength, TextKind.Identifier);
         DateTimeOffset? createdAt = CreatedAt(errors, item.CreatedAt);
-        DecodedImage? image = ImageField.Validate(item.Image, _options, errors);
+        DecodedImage? image = ImageField.Validate(imageText, _options, errors);
         var scores = DictionaryFields.Scores(item.Scores, errors);
         string? jurisdiction = Jurisdiction(errors, item.Jurisdiction);
         string? userTier = UserTier(errors, item.UserTier);

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModerationConsole.Ingest.Validation;
+
+namespace ModerationConsole.Ingest;
+
+/// <summary>
+/// One generation as read off the wire (<see cref="GenerationJson"/>): the fields that had the right JSON type, the
+/// image's text already checked and decoded, and an error for each field of the wrong type. <see cref="Item"/> is null
+/// when the value was not an object at all.
+/// </summary>
+public sealed record SubmittedGeneration(FlaggedGeneration? Item, Base64Image Image, IReadOnlyList<FieldError> TypeErrors)
+{
+    public static SubmittedGeneration NotAnObject(string got) =>
+        new(null, Base64Image.Missing, [new FieldError("item", $"must be a JSON object (got {got})")]);
+
+    /// <summary>The generationId as far as it could be read, so even a rejection receipt says which item it is about.</summary>
+    public string? GenerationId => GenerationJson.Truncate(Item?.GenerationId, GenerationValidator.MaxIdLength);
+}
+
+/// <summary>What a submission held: generations when it was an array (or one object), and what kind of JSON it was.</summary>
+public sealed record SubmittedBatch(IReadOnlyList<SubmittedGeneration> Items, JsonValueKind Kind);
+
+/// <summary>
+/// Binds <see cref="SubmittedGeneration"/> and <see cref="SubmittedBatch"/> arguments (the hub's JSON protocol and the
+/// HTTP body alike) with <see cref="GenerationJson"/>, which needs the ingest limits to check the image as it reads it.
+/// </summary>
+public sealed class SubmissionJsonConverters
+{
+    private readonly IngestOptions options;
+
+    public SubmissionJsonConverters(IngestOptions options)
+    {
+        this.options = options;
+        ForBodies = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        AddTo(ForBodies);
+    }
+
+    /// <summary>Options that read a request body into a <see cref="SubmittedBatch"/> (the HTTP ingest endpoint).</summary>
+    public JsonSerializerOptions ForBodies { get; }
+
+    public void AddTo(JsonSerializerOptions json)
+    {
+        json.Converters.Add(new GenerationConverter(options));
+        json.Converters.Add(new BatchConverter(options));
+    }
+
+    private sealed class GenerationConverter(IngestOptions options) : JsonConverter<SubmittedGeneration>
+    {
+        public override bool HandleNull => true;
+
+        public override SubmittedGeneration Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions json) =>
+            GenerationJson.Read(ref reader, options);
+
+        public override void Write(Utf8JsonWriter writer, SubmittedGeneration value, JsonSerializerOptions json) =>
+            throw new NotSupportedException("Submissions are only read.");
+    }
+
+    /// <summary>An array is read item by item; one object is a batch of one; anything else is kept as its kind only.</summary>
+    private sealed class BatchConverter(IngestOptions options) : JsonConverter<SubmittedBatch>
+    {
+        public override bool HandleNull => true;
+
+        public override SubmittedBatch Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions json)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    var items = new List<SubmittedGeneration>();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        items.Add(GenerationJson.Read(ref reader, options));
+                    return new SubmittedBatch(items, JsonValueKind.Array);
+                case JsonTokenType.StartObject:
+                    return new SubmittedBatch([GenerationJson.Read(ref reader, options)], JsonValueKind.Object);
+                default:
+                    var kind = reader.TokenType switch
+                    {
+                        JsonTokenType.String => JsonValueKind.String,
+                        JsonTokenType.Number => JsonValueKind.Number,
+                        JsonTokenType.True => JsonValueKind.True,
+                        JsonTokenType.False => JsonValueKind.False,
+                        _ => JsonValueKind.Null,
+                    };
+                    reader.Skip();
+                    return new SubmittedBatch([], kind);
+            }
+        }
+
+        public override void Write(Utf8JsonWriter writer, SubmittedBatch value, JsonSerializerOptions json) =>
+            throw new NotSupportedException("Submissions are only read.");
+    }
+}
