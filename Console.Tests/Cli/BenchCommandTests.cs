@@ -11,7 +11,7 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
 {
     [Theory]
     [InlineData("export", "working set growth / file size", new[] { "--rows", "2000" })]
-    [InlineData("ingest", "hub items/s / COPY items/s", new[] { "--items", "200", "--connections", "2" })]
+    [InlineData("ingest", "hub items/s / COPY items/s", new[] { "--items", "200", "--connections", "2", "--warmup", "100", "--warmup-rounds", "1" })]
     [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5" })]
     [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
     [InlineData("score", "end-to-end / raw ONNX Runtime", new[] { "--items", "100" })]

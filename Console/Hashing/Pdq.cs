@@ -101,28 +101,11 @@ public static class Pdq
     }
 
     /// <summary>
-    /// A moving average over <paramref name="window"/> samples of one row or column (⌈window/2⌉ − 1 ahead, the rest
-    /// behind), shrinking at the ends to what lies inside the image; one pass with a running sum.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Box(float[] input, float[] output, int start, int stride, int length, int window)
-    {
-        var ahead = (window + 2) / 2 - 1;
-        var behind = window - 1 - ahead;
-        var sum = 0f;
-        int low = 0, high = -1; // the window is [low, high]
-        for (var k = 0; k < length; k++)
-        {
-            for (var wantHigh = Math.Min(length - 1, k + ahead); high < wantHigh;) sum += input[start + ++high * stride];
-            for (var wantLow = Math.Max(0, k - behind); low < wantLow; low++) sum -= input[start + low * stride];
-            output[start + k * stride] = sum / (high - low + 1);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Box"/> along one row: the same running sum, added and subtracted in the same order, so the result is
-    /// exactly Box's; the stretch where the window lies wholly inside the row (all but a few samples at each end) runs
-    /// without the bounds arithmetic.
+    /// A moving average over <paramref name="window"/> samples of one row (⌈window/2⌉ − 1 ahead, the rest behind),
+    /// shrinking at the ends to what lies inside the row: one pass with a running sum. It is the blur's definition
+    /// (PdqTests.Box, for any row or column) with the stretch where the window lies wholly inside the row (all but a
+    /// few samples at each end) run without the bounds arithmetic; the same additions in the same order, so the same
+    /// result bit for bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BoxRow(float[] input, float[] output, int start, int length, int window)
@@ -155,9 +138,9 @@ public static class Pdq
     }
 
     /// <summary>
-    /// <see cref="Box"/> down every column at once, a row at a time: the same running sums, added and subtracted in the
-    /// same order, so the result is exactly the per-column one; walking rows instead of strided columns keeps memory
-    /// access sequential and lets the sums run as vectors.
+    /// The same moving average down every column at once, a row at a time: the running sums are added and subtracted
+    /// in the order a single column's pass takes them, so the result is exactly the per-column one; walking rows
+    /// instead of strided columns keeps memory access sequential and lets the sums run as vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BoxColumns(float[] input, float[] output, int height, int width, int window)
