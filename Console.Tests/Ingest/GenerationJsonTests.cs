@@ -106,6 +106,18 @@ public sealed class GenerationJsonTests
         Assert.Equal(Png, items[2].Image.Bytes);
     }
 
+    [Fact]
+    public void Items_past_the_batch_limit_are_counted_not_read()
+    {
+        var image = $"\"{Convert.ToBase64String(Png)}\"";
+        var json = "[" + string.Join(",", Enumerable.Range(0, 5).Select(_ => Item(image))) + "]";
+
+        var batch = Read(json, options: new IngestOptions { MaxBatchSize = 3 });
+
+        Assert.Equal(5, batch.Count);
+        Assert.Equal(3, batch.Items.Count);
+    }
+
     [Theory]
     [InlineData("{}", "Object", 1)]
     [InlineData("[]", "Array", 0)]

@@ -46,11 +46,11 @@ public static class IngestEndpoints
         try
         {
             if (body.Kind == JsonValueKind.Array)
-                return Results.Ok(await ingest.SubmitAsync(http.User.ProducerId(), body.Items, http.RequestAborted));
+                return Results.Ok(await ingest.SubmitAsync(http.User.ProducerId(), body, http.RequestAborted));
             if (body.Kind != JsonValueKind.Object)
                 return BodyError("must be one generation object or an array of them");
 
-            var receipt = (await ingest.SubmitAsync(http.User.ProducerId(), body.Items, http.RequestAborted))[0];
+            var receipt = (await ingest.SubmitAsync(http.User.ProducerId(), body, http.RequestAborted))[0];
             return receipt.Status == ReceiptStatus.Rejected
                 ? Results.UnprocessableEntity(receipt)
                 : Results.Ok(receipt);

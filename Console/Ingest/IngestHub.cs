@@ -33,7 +33,7 @@ public sealed class IngestHub(IngestService ingest) : Hub
     public const string UnavailablePrefix = "unavailable:";
 
     public async Task<IngestReceipt> Submit(SubmittedGeneration item) =>
-        (await StoreAsync([item]))[0];
+        (await StoreAsync(SubmittedBatch.Of(item)))[0];
 
     public async Task<IngestReceipt[]> SubmitBatch(SubmittedBatch items)
     {
@@ -41,7 +41,7 @@ public sealed class IngestHub(IngestService ingest) : Hub
             throw new HubException("items: must be an array of generations");
         try
         {
-            return await StoreAsync(items.Items);
+            return await StoreAsync(items);
         }
         catch (IngestBatchException ex)
         {
@@ -50,7 +50,7 @@ public sealed class IngestHub(IngestService ingest) : Hub
         }
     }
 
-    private async Task<IngestReceipt[]> StoreAsync(IReadOnlyList<SubmittedGeneration> items)
+    private async Task<IngestReceipt[]> StoreAsync(SubmittedBatch items)
     {
         try
         {

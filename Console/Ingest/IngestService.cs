@@ -17,10 +17,11 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
 
     public int MaxBatchSize => options.Value.MaxBatchSize;
 
-    public async Task<IngestReceipt[]> SubmitAsync(long producerId, IReadOnlyList<SubmittedGeneration> items, CancellationToken ct)
+    public async Task<IngestReceipt[]> SubmitAsync(long producerId, SubmittedBatch batch, CancellationToken ct)
     {
-        if (items.Count > options.Value.MaxBatchSize)
-            throw new IngestBatchException($"items: a batch holds at most {options.Value.MaxBatchSize} items (got {items.Count})");
+        if (batch.Count > options.Value.MaxBatchSize)
+            throw new IngestBatchException($"items: a batch holds at most {options.Value.MaxBatchSize} items (got {batch.Count})");
+        var items = batch.Items;
 
         var receipts = new IngestReceipt?[items.Count];
         var valid = new List<(int Index, ValidGeneration Generation)>(items.Count);

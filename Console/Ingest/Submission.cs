@@ -18,8 +18,14 @@ public sealed record SubmittedGeneration(FlaggedGeneration? Item, Base64Image Im
     public string? GenerationId => GenerationJson.Truncate(Item?.GenerationId, GenerationValidator.MaxIdLength);
 }
 
-/// <summary>What a submission held: generations when it was an array (or one object), and what kind of JSON it was.</summary>
-public sealed record SubmittedBatch(IReadOnlyList<SubmittedGeneration> Items, JsonValueKind Kind);
+/// <summary>
+/// What a submission held: generations when it was an array (or one object), what kind of JSON it was, and how many
+/// items it had. Past the batch limit items are counted, not read: a batch that will be refused costs no image decoding.
+/// </summary>
+public sealed record SubmittedBatch(IReadOnlyList<SubmittedGeneration> Items, JsonValueKind Kind, int Count)
+{
+    public static SubmittedBatch Of(SubmittedGeneration item) => new([item], JsonValueKind.Object, 1);
+}
 
 /// <summary>
 /// Binds <see cref="SubmittedGeneration"/> and <see cref="SubmittedBatch"/> arguments (the hub's JSON protocol and the
@@ -67,11 +73,13 @@ public sealed class SubmissionJsonConverters
             {
                 case JsonTokenType.StartArray:
                     var items = new List<SubmittedGeneration>();
+                    var count = 0;
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                        items.Add(GenerationJson.Read(ref reader, options));
-                    return new SubmittedBatch(items, JsonValueKind.Array);
+                        if (++count <= options.MaxBatchSize) items.Add(GenerationJson.Read(ref reader, options));
+                        else reader.Skip();
+                    return new SubmittedBatch(items, JsonValueKind.Array, count);
                 case JsonTokenType.StartObject:
-                    return new SubmittedBatch([GenerationJson.Read(ref reader, options)], JsonValueKind.Object);
+                    return SubmittedBatch.Of(GenerationJson.Read(ref reader, options));
                 default:
                     var kind = reader.TokenType switch
                     {
@@ -82,7 +90,7 @@ public sealed class SubmissionJsonConverters
                         _ => JsonValueKind.Null,
                     };
                     reader.Skip();
-                    return new SubmittedBatch([], kind);
+                    return new SubmittedBatch([], kind, 0);
             }
         }
 
