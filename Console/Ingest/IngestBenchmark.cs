@@ -102,7 +102,7 @@ public sealed class IngestBenchmark : IBenchmark
     private static async Task<HubConnection> ConnectAsync(Uri baseAddress, string key, CancellationToken ct)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers["X-Api-Key"] = key)
+            .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key)
             .Build();
         await hub.StartAsync(ct);
         return hub;
