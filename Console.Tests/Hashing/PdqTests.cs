@@ -217,6 +217,8 @@ public sealed class PdqTests
             ("drawn 129x7", TestPictures.Png(TestPictures.Draw(5, 129, 7))),
             ("noisy 148x148", ModerationConsole.Simulate.SyntheticImages.NoisyPng(148, 148, 42)),
             ("noisy 300x201", ModerationConsole.Simulate.SyntheticImages.NoisyPng(300, 201, 7)),
+            ("drawn 1024x1024", TestPictures.Png(TestPictures.Draw(6, 1024, 1024))),
+            ("noisy 2048x1024", ModerationConsole.Simulate.SyntheticImages.NoisyPng(2048, 1024, 8)),
         };
         var actual = string.Join("\n", pictures.Select(p => ImageFingerprint.TryHash(p.Png) is { } r ? $"{p.Name}: {r.Hash} q{r.Quality}" : $"{p.Name}: none"));
         Assert.Equal(RecordedHashes, actual);
@@ -231,6 +233,8 @@ public sealed class PdqTests
         drawn 129x7: 2ccdc9a4d33326dbd3362ccdd9b626c9d232cde42dcdd1362649d3322ccdc924 q73
         noisy 148x148: 5b7dd38eb0932d230b2c4bccd2d1f4b2ad252d2d6b4b7ad252f414b485a98d2b q100
         noisy 300x201: 7f803ff01fc07f800fe00fc00fc0c3e183e0e3f0e0f8e1f0f87c787c787c8f0f q100
+        drawn 1024x1024: 979b90dede46063ef2191cf9c0c9ceee360333193869ed68694d7b189e731243 q100
+        noisy 2048x1024: 3f398e1ee20111e49e31ce1f71de1de1ce19cf9e61011de0e219e70e11feee21 q52
         """;
 
     /// <summary>
@@ -249,6 +253,25 @@ public sealed class PdqTests
             for (var wantLow = Math.Max(0, k - behind); low < wantLow; low++) sum -= input[start + low * stride];
             output[start + k * stride] = sum / (high - low + 1);
         }
+    }
+
+    /// <summary>
+    /// The fingerprint samples one mipmap level instead of blending two when the reduction is an exact power of two,
+    /// trusting that Skia then gives the same pixels: if an upgrade of Skia broke that, banked hashes would drift.
+    /// </summary>
+    [Theory]
+    [InlineData(1024, 1024, 512, 512)]
+    [InlineData(2048, 1024, 512, 256)]
+    [InlineData(512, 1024, 256, 512)]
+    public void At_a_power_of_two_reduction_one_mipmap_level_gives_exactly_the_trilinear_pixels(int width, int height, int targetWidth, int targetHeight)
+    {
+        using var picture = TestPictures.Draw(width + height, width, height);
+        var target = new SKImageInfo(targetWidth, targetHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+
+        using var trilinear = picture.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))!;
+        using var oneLevel = picture.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Nearest))!;
+
+        Assert.True(trilinear.GetPixelSpan().SequenceEqual(oneLevel.GetPixelSpan()));
     }
 
     [Fact]

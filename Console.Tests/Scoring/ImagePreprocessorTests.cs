@@ -99,6 +99,6 @@ public sealed class ImagePreprocessorTests
     {
         var preprocessor = new ImagePreprocessor(Input(4, 4));
 
-        Assert.False(preprocessor.TryWrite("not an image at all"u8, new float[preprocessor.ItemLength]));
+        Assert.False(preprocessor.TryWrite("not an image at all"u8.ToArray(), new float[preprocessor.ItemLength]));
     }
 }

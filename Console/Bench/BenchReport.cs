@@ -28,6 +28,14 @@ public sealed class BenchReport(TextWriter output)
         return ratio;
     }
 
+    /// <summary>A ratio reported for context, with no goal attached.</summary>
+    public double Ratio(string name, double measured, double baseline)
+    {
+        var ratio = baseline == 0 ? double.NaN : measured / baseline;
+        output.WriteLine($"  {name,-44} {Format(ratio),14}   (no goal)");
+        return ratio;
+    }
+
     /// <summary>A bound that is not a ratio (e.g. p99 ≤ 10 ms).</summary>
     public void Goal(string name, double value, string unit, double bound, bool higherIsBetter = false)
     {

@@ -1,3 +1,5 @@
+using System.Numerics;
+using ModerationConsole.Imaging;
 using SkiaSharp;
 
 namespace ModerationConsole.Hashing;
@@ -5,7 +7,8 @@ namespace ModerationConsole.Hashing;
 /// <summary>
 /// Decodes an image and hashes it with PDQ. Images larger than <see cref="WorkingSide"/> on a side are brought down to
 /// it first, as the reference tools do: PDQ keeps only a 64×64 blur of the image, and decoding JPEG at a reduced scale
-/// costs a fraction of a full decode. Decoding fails on truncated or corrupt data, which ingest then refuses.
+/// costs a fraction of a full decode. Decoding fails on truncated or corrupt data, which ingest then refuses. The PNGs
+/// generators write are decoded by <see cref="ManagedPng"/>, everything else by Skia.
 /// </summary>
 public static class ImageFingerprint
 {
@@ -13,6 +16,35 @@ public static class ImageFingerprint
 
     /// <summary>The hash, or null when the bytes do not decode completely.</summary>
     public static PdqResult? TryHash(byte[] encoded)
+    {
+        using var decoded = PngBitmap.TryDecode(encoded) ?? DecodeWithSkia(encoded);
+        if (decoded is null) return null;
+        var size = new SKSizeI(decoded.Width, decoded.Height);
+        if (size.Width <= WorkingSide && size.Height <= WorkingSide)
+            return Pdq.FromRgba(decoded.GetPixelSpan(), size.Height, size.Width);
+
+        var factor = (double)WorkingSide / Math.Max(size.Width, size.Height);
+        var target = new SKImageInfo(Math.Max(1, (int)Math.Round(size.Width * factor)), Math.Max(1, (int)Math.Round(size.Height * factor)),
+            SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var resized = decoded.Resize(target, Sampling(size, target));
+        return resized is null ? null : Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width);
+    }
+
+    /// <summary>
+    /// Trilinear (linear within and between mipmap levels) — except where the image is exactly a power of two times
+    /// the target on both sides (1024² → 512², 2048×1024 → 512×256), as generators' outputs usually are: there the
+    /// level-of-detail is a whole number, blending with the next level has weight zero, and sampling the one level
+    /// gives the same pixels (and so the same hash) about ten times faster in Skia.
+    /// </summary>
+    private static SKSamplingOptions Sampling(SKSizeI size, SKImageInfo target)
+    {
+        var factor = size.Width / target.Width;
+        var exactPowerOfTwo = factor > 1 && BitOperations.IsPow2(factor) &&
+                              size.Width == target.Width * factor && size.Height == target.Height * factor;
+        return new SKSamplingOptions(SKFilterMode.Linear, exactPowerOfTwo ? SKMipmapMode.Nearest : SKMipmapMode.Linear);
+    }
+
+    private static SKBitmap? DecodeWithSkia(byte[] encoded)
     {
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data);
@@ -26,17 +58,9 @@ public static class ImageFingerprint
         if (size.Width < Math.Min(WorkingSide, full.Width) || size.Height < Math.Min(WorkingSide, full.Height)) size = full.Size;
 
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var decoded = new SKBitmap(info);
-        var result = codec.GetPixels(info, decoded.GetPixels());
-        if (result != SKCodecResult.Success) return null;
-
-        if (size.Width <= WorkingSide && size.Height <= WorkingSide)
-            return Pdq.FromRgba(decoded.GetPixelSpan(), size.Height, size.Width);
-
-        var factor = (double)WorkingSide / Math.Max(size.Width, size.Height);
-        var target = new SKImageInfo(Math.Max(1, (int)Math.Round(size.Width * factor)), Math.Max(1, (int)Math.Round(size.Height * factor)),
-            SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var resized = decoded.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
-        return resized is null ? null : Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width);
+        var decoded = new SKBitmap(info);
+        if (codec.GetPixels(info, decoded.GetPixels()) == SKCodecResult.Success) return decoded;
+        decoded.Dispose();
+        return null;
     }
 }

@@ -1,3 +1,4 @@
+using ModerationConsole.Imaging;
 using ModerationConsole.Scoring.Manifest;
 using SkiaSharp;
 
@@ -6,7 +7,8 @@ namespace ModerationConsole.Scoring.Images;
 /// <summary>
 /// Turns encoded image bytes into one item of a model's input tensor, written straight into the caller's batch
 /// buffer (no intermediate float array): decode to 8-bit RGBA, resize with the manifest's sampler, then each channel
-/// becomes (value / 255 − mean) / std in NCHW or NHWC order. Thread-safe: batches are prepared in parallel.
+/// becomes (value / 255 − mean) / std in NCHW or NHWC order. Thread-safe: batches are prepared in parallel. PNGs as
+/// generators write them are decoded by <see cref="ManagedPng"/>, everything else by Skia.
 /// </summary>
 public sealed class ImagePreprocessor
 {
@@ -40,12 +42,11 @@ public sealed class ImagePreprocessor
         : [batch, input.Height, input.Width, 3];
 
     /// <summary>Writes one image into <paramref name="destination"/> (length <see cref="ItemLength"/>); false when the bytes do not decode.</summary>
-    public bool TryWrite(ReadOnlySpan<byte> encoded, Span<float> destination)
+    public bool TryWrite(byte[] encoded, Span<float> destination)
     {
-        var bounds = SKBitmap.DecodeBounds(encoded);
-        if (bounds.Width <= 0 || bounds.Height <= 0) return false;
-        using var decoded = SKBitmap.Decode(encoded, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var decoded = PngBitmap.TryDecode(encoded) ?? DecodeWithSkia(encoded);
         if (decoded is null) return false;
+        var bounds = new SKSizeI(decoded.Width, decoded.Height);
 
         var (width, height) = ResizedSize(bounds.Width, bounds.Height);
         // The decoded bitmap is used as it is when already the right size: resampling it would only blur.
@@ -60,6 +61,13 @@ public sealed class ImagePreprocessor
         var top = (height - input.Height) / 2;
         Write(source.GetPixelSpan(), source.RowBytes, left, top, destination);
         return true;
+    }
+
+    private static SKBitmap? DecodeWithSkia(byte[] encoded)
+    {
+        var bounds = SKBitmap.DecodeBounds(encoded);
+        if (bounds.Width <= 0 || bounds.Height <= 0) return null;
+        return SKBitmap.Decode(encoded, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
     }
 
     /// <summary>The size the image is resized to before any crop.</summary>
