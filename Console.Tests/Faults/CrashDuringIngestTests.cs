@@ -22,7 +22,8 @@ public sealed partial class CrashDuringIngestTests(PostgresFixture postgres)
         var url = console.BaseAddress.ToString().TrimEnd('/');
         try
         {
-            var streaming = ConsoleProcess.RunAsync(db, null,
+            // Generous: on CI's two busy cores the stream, with the crash and restart, has taken over two minutes.
+            var streaming = ConsoleProcess.RunAsync(environment, TimeSpan.FromMinutes(5), null,
                 "simulate", "--url", url, "--key", key, "--count", Items.ToString(), "--rate", "3000", "--batch", "100", "--seed", "11");
             await using var connection = new NpgsqlConnection(db);
             await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<long>("select count(*) from review_items") >= Items / 4,
@@ -33,7 +34,7 @@ public sealed partial class CrashDuringIngestTests(PostgresFixture postgres)
             await console.DisposeAsync();
             console = await ConsoleProcess.ServeAtAsync(environment, url);
 
-            var result = await streaming.WaitAsync(TimeSpan.FromMinutes(5));
+            var result = await streaming;
             Assert.True(result.ExitCode == 0, result.Errors);
             Assert.True(storedAtCrash < Items, "the crash came before the end of the stream");
             var (rows, distinct) = await connection.QuerySingleAsync<(long, long)>("select count(*), count(distinct generation_id) from review_items");

@@ -26,7 +26,7 @@ public sealed partial class DatabaseRestartTests
             var db = postgres.ConnectionString;
             var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
             await using var console = await ConsoleProcess.ServeAsync(db);
-            var streaming = ConsoleProcess.RunAsync(db, null,
+            var streaming = ConsoleProcess.RunAsync(ConsoleProcess.Database(db), TimeSpan.FromMinutes(5), null,
                 "simulate", "--url", console.BaseAddress.ToString(), "--key", key, "--count", Items.ToString(), "--rate", "600", "--batch", "50", "--seed", "5");
             await Eventually.TrueAsync(async () => await CountAsync(db) >= Items / 4, within: TimeSpan.FromSeconds(120));
 
@@ -35,7 +35,7 @@ public sealed partial class DatabaseRestartTests
             postgres = await EmbeddedPostgres.StartAsync(options, null, CancellationToken.None);
             NpgsqlConnection.ClearAllPools(); // this test's own pooled connections died with the server
 
-            var result = await streaming.WaitAsync(TimeSpan.FromMinutes(5));
+            var result = await streaming;
             Assert.True(result.ExitCode == 0, result.Errors + console.Log);
             Assert.Matches(Summary(), result.LastLine);
             await using var connection = new NpgsqlConnection(db);

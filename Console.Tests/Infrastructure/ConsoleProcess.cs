@@ -32,19 +32,36 @@ public static class ConsoleProcess
         public string LastLine => Output.TrimEnd().Split('\n').Last().Trim();
     }
 
-    public static Task<Result> RunAsync(string connectionString, string? standardInput, params string[] args) =>
-        RunAsync(Database(connectionString), standardInput, args);
+    /// <summary>The longest a command may run before it counts as hung, unless a test allows more.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
-    /// <summary>Runs a command with these environment variables (configuration overrides such as <c>Database__EmbeddedPort</c>).</summary>
-    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, string? standardInput, params string[] args)
+    public static Task<Result> RunAsync(string connectionString, string? standardInput, params string[] args) =>
+        RunAsync(Database(connectionString), DefaultTimeout, standardInput, args);
+
+    public static Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, string? standardInput, params string[] args) =>
+        RunAsync(environment, DefaultTimeout, standardInput, args);
+
+    /// <summary>
+    /// Runs a command with these environment variables (configuration overrides such as <c>Database__EmbeddedPort</c>)
+    /// and kills it if it runs past <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? standardInput, params string[] args)
     {
         using var process = Start(environment, args, redirectInput: true);
         if (standardInput is not null) await process.StandardInput.WriteLineAsync(standardInput);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"`{string.Join(' ', args)}` ran past {timeout.TotalMinutes:0.#} min; it printed: {await output}\n{await errors}");
+        }
         return new Result(process.ExitCode, await output, await errors);
     }
 
