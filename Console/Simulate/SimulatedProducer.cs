@@ -51,10 +51,15 @@ public sealed class SimulatedProducer
         var generator = new DemoGenerations(options.Seed, $"sim-{Guid.NewGuid():N}"[..16]);
         var clock = Stopwatch.StartNew();
         var nextProgress = ProgressEvery;
-        while (!ct.IsCancellationRequested && (options.Count == 0 || tally.Submitted < options.Count))
+        // The next batch is made while the current one is in flight: a realistic picture costs about as much to make
+        // as the console spends on it, and making them in turn with the round trips kept the rate far below --rate.
+        Task<FlaggedGeneration[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0), ct);
+        long planned = 0;
+        while (!ct.IsCancellationRequested && next is not null)
         {
-            var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - tally.Submitted));
-            var batch = Enumerable.Range(0, size).Select(_ => generator.Next()).ToArray();
+            var batch = await next;
+            var madeSoFar = planned += batch.Length;
+            next = options.Count == 0 || madeSoFar < options.Count ? Task.Run(() => MakeBatch(generator, options, madeSoFar), ct) : null;
             tally.Add(await SubmitUntilAcknowledgedAsync(connection, batch, log, ct), log);
 
             // Item n is due n / rate seconds after the start: the rate holds however long each call took.
@@ -69,6 +74,13 @@ public sealed class SimulatedProducer
 
         await tally.WaitForAutomaticDecisionsAsync(AutomaticDecisionsWait, ct);
         return tally.Summary(clock.Elapsed);
+    }
+
+    /// <summary>The batch after the first <paramref name="planned"/> generations; one at a time, as the generator is not thread-safe.</summary>
+    static FlaggedGeneration[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned)
+    {
+        var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - planned));
+        return Enumerable.Range(0, size).Select(_ => generator.Next()).ToArray();
     }
 
     static async Task StartAsync(HubConnection connection, Action<string> log, CancellationToken ct)
