@@ -20,8 +20,7 @@ public sealed class ManagedPngTests
 
     private static byte[] Skia(byte[] png)
     {
-        var bounds = SKBitmap.DecodeBounds(png);
-        using var bitmap = SKBitmap.Decode(png, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var bitmap = RgbaBitmap.DecodeWithSkia(png)!;
         return bitmap.GetPixelSpan().ToArray();
     }
 

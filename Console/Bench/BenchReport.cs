@@ -16,23 +16,20 @@ public sealed class BenchReport(TextWriter output)
 
     /// <summary>
     /// <paramref name="measured"/> / <paramref name="baseline"/>, judged against <paramref name="goal"/>: at least the goal
-    /// when <paramref name="higherIsBetter"/>, at most it otherwise.
+    /// when <paramref name="higherIsBetter"/>, at most it otherwise. With no goal the ratio is reported for context.
     /// </summary>
-    public double Ratio(string name, double measured, double baseline, double goal, bool higherIsBetter = true)
+    public double Ratio(string name, double measured, double baseline, double? goal, bool higherIsBetter = true)
     {
         var ratio = baseline == 0 ? double.NaN : measured / baseline;
+        if (goal is null)
+        {
+            output.WriteLine($"  {name,-44} {Format(ratio),14}   (no goal)");
+            return ratio;
+        }
         var met = higherIsBetter ? ratio >= goal : ratio <= goal;
         var relation = higherIsBetter ? "≥" : "≤";
-        output.WriteLine($"  {name,-44} {Format(ratio),14}   (goal {relation} {Format(goal)}: {(met ? "met" : "NOT met")})");
+        output.WriteLine($"  {name,-44} {Format(ratio),14}   (goal {relation} {Format(goal.Value)}: {(met ? "met" : "NOT met")})");
         if (!met) missedGoals.Add(name);
-        return ratio;
-    }
-
-    /// <summary>A ratio reported for context, with no goal attached.</summary>
-    public double Ratio(string name, double measured, double baseline)
-    {
-        var ratio = baseline == 0 ? double.NaN : measured / baseline;
-        output.WriteLine($"  {name,-44} {Format(ratio),14}   (no goal)");
         return ratio;
     }
 

@@ -17,17 +17,23 @@ public static class ImageFingerprint
     /// <summary>The hash, or null when the bytes do not decode completely.</summary>
     public static PdqResult? TryHash(byte[] encoded)
     {
-        using var decoded = PngBitmap.TryDecode(encoded) ?? DecodeWithSkia(encoded);
+        using var decoded = RgbaBitmap.TryDecodePng(encoded) ?? DecodeWithSkia(encoded);
         if (decoded is null) return null;
         var size = new SKSizeI(decoded.Width, decoded.Height);
         if (size.Width <= WorkingSide && size.Height <= WorkingSide)
             return Pdq.FromRgba(decoded.GetPixelSpan(), size.Height, size.Width);
 
-        var factor = (double)WorkingSide / Math.Max(size.Width, size.Height);
-        var target = new SKImageInfo(Math.Max(1, (int)Math.Round(size.Width * factor)), Math.Max(1, (int)Math.Round(size.Height * factor)),
-            SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var (width, height) = WorkingSize(size.Width, size.Height);
+        var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = decoded.Resize(target, Sampling(size, target));
         return resized is null ? null : Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width);
+    }
+
+    /// <summary>The size an image larger than <see cref="WorkingSide"/> on a side is brought down to: its longer side becomes it.</summary>
+    public static (int Width, int Height) WorkingSize(int width, int height)
+    {
+        var factor = (double)WorkingSide / Math.Max(width, height);
+        return (Math.Max(1, (int)Math.Round(width * factor)), Math.Max(1, (int)Math.Round(height * factor)));
     }
 
     /// <summary>

@@ -141,13 +141,12 @@ public sealed class IngestBenchmark : IBenchmark
     /// <summary>The fingerprint as it was computed before the console decoded PNGs itself: Skia throughout.</summary>
     private static bool SkiaFingerprint(byte[] png)
     {
-        var bounds = SKBitmap.DecodeBounds(png);
-        using var decoded = SKBitmap.Decode(png, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var decoded = Imaging.RgbaBitmap.DecodeWithSkia(png);
         if (decoded is null) return false;
-        if (bounds.Width <= Hashing.ImageFingerprint.WorkingSide && bounds.Height <= Hashing.ImageFingerprint.WorkingSide)
-            return Hashing.Pdq.FromRgba(decoded.GetPixelSpan(), bounds.Height, bounds.Width).Quality >= 0;
-        var factor = (double)Hashing.ImageFingerprint.WorkingSide / Math.Max(bounds.Width, bounds.Height);
-        var target = new SKImageInfo((int)Math.Round(bounds.Width * factor), (int)Math.Round(bounds.Height * factor), SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (decoded.Width <= Hashing.ImageFingerprint.WorkingSide && decoded.Height <= Hashing.ImageFingerprint.WorkingSide)
+            return Hashing.Pdq.FromRgba(decoded.GetPixelSpan(), decoded.Height, decoded.Width).Quality >= 0;
+        var (width, height) = Hashing.ImageFingerprint.WorkingSize(decoded.Width, decoded.Height);
+        var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = decoded.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         return Hashing.Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width).Quality >= 0;
     }

@@ -70,10 +70,7 @@ public sealed class ScoreBenchmark : IBenchmark
         var endToEnd = scored / watch.Elapsed.TotalSeconds;
         if (scored != timed.Count) throw new InvalidOperationException($"scored {scored} of {timed.Count} items");
         run.Report.Figure($"{model.Label}: end-to-end, PostgreSQL → scores", endToEnd, "items/s");
-        if (model.Goal)
-            run.Report.Ratio($"{model.Label}: end-to-end / raw", endToEnd, raw, goal: 0.7);
-        else
-            run.Report.Ratio($"{model.Label}: end-to-end / raw", endToEnd, raw);
+        run.Report.Ratio($"{model.Label}: end-to-end / raw", endToEnd, raw, goal: model.Goal ? 0.7 : null);
     }
 
     private static async Task<ClassifierManifest> CopyManifestAsync(string manifestPath, string folder)

@@ -44,7 +44,7 @@ public sealed class ImagePreprocessor
     /// <summary>Writes one image into <paramref name="destination"/> (length <see cref="ItemLength"/>); false when the bytes do not decode.</summary>
     public bool TryWrite(byte[] encoded, Span<float> destination)
     {
-        using var decoded = PngBitmap.TryDecode(encoded) ?? DecodeWithSkia(encoded);
+        using var decoded = RgbaBitmap.Decode(encoded);
         if (decoded is null) return false;
         var bounds = new SKSizeI(decoded.Width, decoded.Height);
 
@@ -61,13 +61,6 @@ public sealed class ImagePreprocessor
         var top = (height - input.Height) / 2;
         Write(source.GetPixelSpan(), source.RowBytes, left, top, destination);
         return true;
-    }
-
-    private static SKBitmap? DecodeWithSkia(byte[] encoded)
-    {
-        var bounds = SKBitmap.DecodeBounds(encoded);
-        if (bounds.Width <= 0 || bounds.Height <= 0) return null;
-        return SKBitmap.Decode(encoded, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
     }
 
     /// <summary>The size the image is resized to before any crop.</summary>
