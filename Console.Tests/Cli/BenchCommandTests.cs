@@ -12,7 +12,7 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
     [Theory]
     [InlineData("export", "working set growth / file size", new[] { "--rows", "2000" })]
     [InlineData("ingest", "hub items/s / COPY items/s, medians", new[] { "--items", "200", "--rounds", "2", "--connections", "2", "--warmup", "100", "--warmup-rounds", "1" })]
-    [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5" })]
+    [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5", "--warmup-rounds", "1" })]
     [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
     [InlineData("score", "mobilenetv2: end-to-end / raw", new[] { "--items", "100" })]
     [InlineData("bank", "multi-index / brute force", new[] { "--hashes", "5000", "--queries", "200" })]
