@@ -51,7 +51,11 @@ public sealed class IngestBenchmark : IBenchmark
             await HubAsync(hubs, warmupItems, ct);
             await CreateCopyTablesAsync(run, ct);
             await CopyAsync(run, warmupItems, warmupImages, firstItemId: 0, connections, ct);
-            var (warmupRounds, lastRound) = await WarmUpUntilCompiledAsync(hubs, warmupText, maxRounds, ct);
+            var (warmupRounds, lastRound) = await BenchWarmUp.UntilCompiledAsync(async n =>
+            {
+                await HubAsync(hubs, Items($"warmup-{n}", warmupText), ct);
+                return true;
+            }, maxRounds);
             report.Figure("warm-up before timing, both paths", warmup, $"items; the hub took them {warmupRounds} more times, " +
                 $"until the runtime compiled {lastRound} methods in a round");
 
@@ -149,22 +153,6 @@ public sealed class IngestBenchmark : IBenchmark
         var target = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = decoded.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         return Hashing.Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width).Quality >= 0;
-    }
-
-    /// <summary>Hub rounds of the warm-up rows until one compiles fewer than 20 methods (or <paramref name="maxRounds"/>).</summary>
-    private static async Task<(int Rounds, long LastRound)> WarmUpUntilCompiledAsync(HubConnection[] hubs, string[] images, int maxRounds, CancellationToken ct)
-    {
-        const int Settled = 20;
-        var rounds = 0;
-        long compiled;
-        do
-        {
-            var before = JitInfo.GetCompiledMethodCount();
-            await HubAsync(hubs, Items($"warmup-{++rounds}", images), ct);
-            compiled = JitInfo.GetCompiledMethodCount() - before;
-        }
-        while (compiled >= Settled && rounds < maxRounds);
-        return (rounds, compiled);
     }
 
     private static async Task<HubConnection> ConnectAsync(Uri baseAddress, string key, CancellationToken ct)

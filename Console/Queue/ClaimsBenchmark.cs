@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using System.Text.RegularExpressions;
 using Dapper;
 using ModerationConsole.Accounts;
@@ -43,11 +42,15 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         var claims = services.GetRequiredService<ClaimService>();
         var actions = services.GetRequiredService<ReviewActions>();
 
-        // The console runs for hours: the runtime compiles hot code again, optimised, after watching it run (tiered
-        // compilation), and on 2 cores that takes CPU from the first seconds of load. The moderators work untimed
-        // rounds until one passes with the runtime compiling next to nothing. Each timed phase then starts alike (see
-        // StartPhaseAsync), so that none pays for the one before.
-        var (warmupCycles, warmupRounds, lastRound) = await WarmUpUntilCompiledAsync(claims, actions, moderators, maxWarmupRounds, rows, ct);
+        // The moderators work untimed rounds until the runtime has settled (BenchWarmUp); each timed phase then starts
+        // alike (see StartPhaseAsync), so that none pays for the one before.
+        // Rounds of 2 s, using at most about a quarter of the items.
+        var warmupCycles = 0;
+        var (warmupRounds, lastRound) = await BenchWarmUp.UntilCompiledAsync(async _ =>
+        {
+            warmupCycles += (await CycleAsync(claims, actions, moderators, TimeSpan.FromSeconds(2), interval: null, ct)).Claims.Length;
+            return warmupCycles < rows / 4;
+        }, maxWarmupRounds);
         report.Figure("warm-up before timing", warmupCycles, $"claim-and-decide cycles in {warmupRounds} rounds of 2 s, " +
             $"until the runtime compiled {lastRound} methods in a round");
         await StartPhaseAsync(run, ct);
@@ -91,24 +94,6 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         await using (var connection = await run.OpenConnectionAsync(ct))
             await connection.ExecuteAsync(new CommandDefinition("vacuum review_items", commandTimeout: 0, cancellationToken: ct));
         await run.CheckpointAsync(ct);
-    }
-
-    /// <summary>Rounds of 2 s until one compiles fewer than 20 methods, at most <paramref name="maxRounds"/>, using at most a quarter of the items.</summary>
-    private static async Task<(int Cycles, int Rounds, long LastRound)> WarmUpUntilCompiledAsync(ClaimService claims, ReviewActions actions,
-        System.Security.Claims.ClaimsPrincipal[] moderators, int maxRounds, int rows, CancellationToken ct)
-    {
-        const int Settled = 20;
-        var (cycles, rounds) = (0, 0);
-        long compiled;
-        do
-        {
-            rounds++;
-            var before = JitInfo.GetCompiledMethodCount();
-            cycles += (await CycleAsync(claims, actions, moderators, TimeSpan.FromSeconds(2), interval: null, ct)).Claims.Length;
-            compiled = JitInfo.GetCompiledMethodCount() - before;
-        }
-        while (compiled >= Settled && rounds < maxRounds && cycles < rows / 4);
-        return (cycles, rounds, compiled);
     }
 
     /// <summary>
