@@ -14,12 +14,16 @@ namespace ModerationConsole.Queue;
 /// <c>bench claims</c>: N pending items (default 1,000,000) and 32 moderators claiming and deciding as fast as they can
 /// through the console's services (claim with lease and audit entry, approve with decision, audit entry and NOTIFY),
 /// against pgbench running the bare claim statement (the same SKIP LOCKED query, retiring the row it takes) with 32
-/// clients on the same database in the same run. Then, for context and with no goal, the same moderators paced to half
-/// the rate they reached.
+/// clients on the same database in the same run. Then, for context and with no goal, the same moderators paced to a half,
+/// a quarter and an eighth of the rate they reached.
 /// </summary>
 public sealed partial class ClaimsBenchmark : IBenchmark
 {
     private const int Moderators = 32;
+    private const double ClaimLatencyGoalMs = 10;
+
+    /// <summary>The paced phases offer these fractions of the rate reached flat out.</summary>
+    private static readonly int[] PacedFractions = [2, 4, 8];
 
     public string Name => "claims";
     public string Summary => "p50/p99 claim latency and claims/s of 32 moderators over N pending items (default 1,000,000), against pgbench of the bare SKIP LOCKED claim; goals p99 ≤ 10 ms, ≥ 0.5 of pgbench";
@@ -59,12 +63,19 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         var consoleRate = all.Length / elapsed;
         report.Figure("console: claims (each then decided)", all.Length, $"in {elapsed:0.0} s by {Moderators} moderators");
         report.Figure("console: claim latency p50", Percentile(all, 0.50), "ms");
-        report.Goal("console: claim latency p99", Percentile(all, 0.99), "ms", bound: 10);
+        report.Goal("console: claim latency p99", Percentile(all, 0.99), "ms", bound: ClaimLatencyGoalMs);
         report.Figure("console: decide latency p50", Percentile(decided, 0.50), "ms");
         report.Figure("console: decide latency p99", Percentile(decided, 0.99), "ms");
         report.Figure("console: claims per second", consoleRate, "claims/s");
 
+        // What the timed claims left in the claim index (see db/0008_queue_vacuum.sql), then the phase's VACUUM clears it.
+        await using (var connection = await run.OpenConnectionAsync(ct))
+            report.Figure("claim walk after the timed claims", (await ClaimWalk.MeasureAsync(connection, Queues.Standard, ct)).Pages,
+                $"pages read to find the next item, {all.Length:N0} claims after the last vacuum");
         await StartPhaseAsync(run, ct);
+        await using (var connection = await run.OpenConnectionAsync(ct))
+            report.Figure("claim walk after VACUUM", (await ClaimWalk.MeasureAsync(connection, Queues.Standard, ct)).Pages, "pages");
+
         var pgbench = await PgbenchAsync(run.ConnectionString, seconds, ct);
         report.Figure("pgbench: bare claim statement, 32 clients", pgbench.Tps, "claims/s");
         report.Figure("pgbench: mean latency", pgbench.MeanMs, "ms");
@@ -73,13 +84,25 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         report.Ratio("console claims/s / pgbench claims/s", consoleRate, pgbench.Tps, goal: 0.5);
 
         // The goal above is judged flat out, where latency is mostly the wait for a core. For context, the same
-        // moderators paced to half of that rate: what a claim costs when the machine is not saturated.
-        var interval = TimeSpan.FromSeconds(Moderators / (consoleRate / 2));
-        await StartPhaseAsync(run, ct);
-        var (paced, _, pacedElapsed) = await CycleAsync(claims, actions, moderators, TimeSpan.FromSeconds(seconds), interval, ct);
-        report.Figure("paced at half that rate: claims/s", paced.Length / pacedElapsed, "claims/s");
-        report.Figure("paced at half that rate: claim latency p50", Percentile(paced, 0.50), "ms");
-        report.Figure("paced at half that rate: claim latency p99", Percentile(paced, 0.99), "ms");
+        // moderators offered a fixed rate, halving from half of what they reached: the latency a team sees at that load,
+        // and the highest of these loads at which the claim p99 stays within the goal.
+        double? withinGoal = null;
+        foreach (var fraction in PacedFractions)
+        {
+            var offered = consoleRate / fraction;
+            await StartPhaseAsync(run, ct);
+            var (paced, _, pacedElapsed) = await CycleAsync(claims, actions, moderators, TimeSpan.FromSeconds(seconds),
+                TimeSpan.FromSeconds(Moderators / offered), ct);
+            var p99 = Percentile(paced, 0.99);
+            report.Figure($"paced at 1/{fraction} of that: claims/s", paced.Length / pacedElapsed, "claims/s");
+            report.Figure($"paced at 1/{fraction} of that: claim latency p50", Percentile(paced, 0.50), "ms");
+            report.Figure($"paced at 1/{fraction} of that: claim latency p99", p99, "ms");
+            if (p99 <= ClaimLatencyGoalMs) withinGoal ??= paced.Length / pacedElapsed;
+        }
+        if (withinGoal is { } rate)
+            report.Figure($"highest paced load with claim p99 ≤ {ClaimLatencyGoalMs} ms", rate, "claims/s");
+        else
+            report.Note($"no paced load kept the claim p99 within {ClaimLatencyGoalMs} ms");
     }
 
     /// <summary>
