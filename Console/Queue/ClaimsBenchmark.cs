@@ -69,12 +69,12 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         report.Figure("console: claims per second", consoleRate, "claims/s");
 
         // What the timed claims left in the claim index (see db/0008_queue_vacuum.sql), then the phase's VACUUM clears it.
-        await using (var connection = await run.OpenConnectionAsync(ct))
-            report.Figure("claim walk after the timed claims", (await ClaimWalk.MeasureAsync(connection, Queues.Standard, ct)).Pages,
-                $"pages read to find the next item, {all.Length:N0} claims after the last vacuum");
+        var walk = await ClaimWalkAsync(run, ct);
+        report.Figure("claim walk after the timed claims", walk.Pages,
+            $"pages read to find the next item ({walk.Milliseconds:0.0} ms), {all.Length:N0} claims after the last vacuum");
         await StartPhaseAsync(run, ct);
-        await using (var connection = await run.OpenConnectionAsync(ct))
-            report.Figure("claim walk after VACUUM", (await ClaimWalk.MeasureAsync(connection, Queues.Standard, ct)).Pages, "pages");
+        walk = await ClaimWalkAsync(run, ct);
+        report.Figure("claim walk after VACUUM", walk.Pages, $"pages ({walk.Milliseconds:0.0} ms)");
 
         var pgbench = await PgbenchAsync(run.ConnectionString, seconds, ct);
         report.Figure("pgbench: bare claim statement, 32 clients", pgbench.Tps, "claims/s");
@@ -117,6 +117,12 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         await using (var connection = await run.OpenConnectionAsync(ct))
             await connection.ExecuteAsync(new CommandDefinition("vacuum review_items", commandTimeout: 0, cancellationToken: ct));
         await run.CheckpointAsync(ct);
+    }
+
+    private static async Task<ClaimWalk.Walk> ClaimWalkAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        return await ClaimWalk.MeasureAsync(connection, Queues.Standard, ct);
     }
 
     /// <summary>
