@@ -11,7 +11,7 @@ namespace ModerationConsole.Ingest;
 /// becomes a rejected receipt naming the field, never a failed invocation or a closed connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
-public sealed class IngestHub(IngestService ingest) : Hub
+public sealed class IngestHub(IngestService ingest, ProducerConnections connections) : Hub
 {
     public const string Path = "/hubs/ingest";
 
@@ -23,8 +23,19 @@ public sealed class IngestHub(IngestService ingest) : Hub
     {
         // Decisions about this producer's items are pushed to all its live connections.
         await Groups.AddToGroupAsync(Context.ConnectionId, ProducerGroup(ProducerId));
+        connections.Opened(Context);
         await base.OnConnectedAsync();
     }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Closed(Context);
+        return base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>The refusal of a batch sent on a connection whose key has been revoked or replaced since it opened.</summary>
+    public const string KeyNoLongerValid =
+        "unauthorized: the API key this connection was opened with has been revoked or replaced; nothing was stored";
 
     /// <summary>
     /// The start of a <see cref="HubException"/> message that means "nothing was acknowledged, send the same items
@@ -54,6 +65,7 @@ public sealed class IngestHub(IngestService ingest) : Hub
     {
         try
         {
+            if (!await connections.KeyIsLiveAsync(Context, Context.ConnectionAborted)) throw new HubException(KeyNoLongerValid);
             return await ingest.SubmitAsync(ProducerId, items, Context.ConnectionAborted);
         }
         catch (Exception ex) when (Data.Db.IsTransient(ex))

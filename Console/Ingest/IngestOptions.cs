@@ -25,4 +25,11 @@ public sealed class IngestOptions
     /// </summary>
     [Range(64 * 1024, 1024L * 1024 * 1024)]
     public long MaxMessageBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How often open hub connections are checked against their producer's key: a connection opened with a key that has
+    /// since been revoked or replaced is closed at the next check (and refused any batch before it).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeyRecheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -11,6 +11,8 @@ public static class IngestRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IngestStore>();
         builder.Services.AddSingleton<IngestService>();
+        builder.Services.AddSingleton<ProducerConnections>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ProducerConnections>());
         builder.Services.AddSingleton(services => new SubmissionJsonConverters(services.GetRequiredService<IOptions<IngestOptions>>().Value));
         // The hub's arguments are read straight from the message (SubmittedGeneration, SubmittedBatch).
         builder.Services.AddOptions<JsonHubProtocolOptions>()

@@ -7,7 +7,9 @@ namespace ModerationConsole.Producers;
 
 /// <summary>
 /// Authenticates producers by API key: the X-Api-Key header, or the access_token query parameter where a client
-/// (a browser WebSocket, say) cannot set headers. The resulting principal carries the producer id and the Producer role.
+/// (a browser WebSocket, say) cannot set headers. The resulting principal carries the producer id, the Producer role
+/// and the SHA-256 of the key it was opened with (so that a long-lived hub connection notices when that key is revoked
+/// or replaced, see Ingest/ProducerConnections).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ProducerStore producers)
@@ -15,6 +17,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string ProducerIdClaim = "producer_id";
+    public const string KeyHashClaim = "producer_key_sha256";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -33,6 +36,7 @@ public sealed class ApiKeyAuthenticationHandler(
                 new Claim(ProducerIdClaim, producer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Claim(ClaimTypes.Name, producer.Name),
                 new Claim(ClaimTypes.Role, Accounts.Roles.Producer),
+                new Claim(KeyHashClaim, Convert.ToBase64String(ApiKeys.Hash(key))),
             ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
@@ -55,4 +59,9 @@ public static class ProducerPrincipal
     public static long ProducerId(this ClaimsPrincipal principal) =>
         long.Parse(principal.FindFirstValue(ApiKeyAuthenticationHandler.ProducerIdClaim)
                    ?? throw new InvalidOperationException("The caller is not an authenticated producer."), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The SHA-256 of the API key the producer authenticated with.</summary>
+    public static byte[] ProducerKeyHash(this ClaimsPrincipal principal) =>
+        Convert.FromBase64String(principal.FindFirstValue(ApiKeyAuthenticationHandler.KeyHashClaim)
+                                 ?? throw new InvalidOperationException("The caller is not an authenticated producer."));
 }

@@ -83,6 +83,14 @@ public sealed class ProducerStore(Db db)
             return true;
         }, ct);
 
+    /// <summary>The current key hash of each of <paramref name="producerIds"/> that is not revoked.</summary>
+    public Task<IReadOnlyDictionary<long, byte[]>> LiveKeysAsync(IReadOnlyCollection<long> producerIds, CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyDictionary<long, byte[]>>(async connection =>
+            (await connection.QueryAsync<(long Id, byte[] KeyHash)>(
+                "select id, key_hash from producers where id = any(@producerIds) and revoked_at is null",
+                new { producerIds = producerIds.ToArray() }))
+            .ToDictionary(p => p.Id, p => p.KeyHash), ct);
+
     /// <summary>The producer owning <paramref name="apiKey"/>, or null for an unknown or revoked key.</summary>
     public Task<Producer?> AuthenticateAsync(string apiKey, CancellationToken ct = default) =>
         db.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<Producer>(
