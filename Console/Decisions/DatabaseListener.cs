@@ -1,19 +1,22 @@
 using Microsoft.AspNetCore.SignalR;
 using ModerationConsole.Data;
 using ModerationConsole.Ingest;
+using ModerationConsole.Producers;
 using Npgsql;
 
 namespace ModerationConsole.Decisions;
 
 /// <summary>
 /// Listens to PostgreSQL notifications on one dedicated connection and fans them out in this instance: decision ids
-/// become <c>Decision</c> pushes to the producer's connections here, queue changes refresh the live counts. Every
-/// console instance sharing the database hears every commit, so each serves its own connections.
+/// become <c>Decision</c> pushes to the producer's connections here, queue changes refresh the live counts, and a
+/// producer key replaced or revoked closes the hub connections opened with it. Every console instance sharing the
+/// database hears every commit, so each serves its own connections.
 /// The push is live delivery; the guarantee is GET /api/v1/decisions, where a producer catches up from its cursor
 /// after any disconnect (ours or its own).
 /// </summary>
 public sealed class DatabaseListener(
-    Db db, DecisionFeed feed, QueueSignals queueSignals, IHubContext<IngestHub> hub, ILogger<DatabaseListener> logger)
+    Db db, DecisionFeed feed, QueueSignals queueSignals, ProducerConnections producerConnections, IHubContext<IngestHub> hub,
+    ILogger<DatabaseListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -45,14 +48,17 @@ public sealed class DatabaseListener(
         connection.Notification += (_, e) =>
         {
             if (e.Channel == QueueSignals.Channel) queueSignals.Raise();
+            else if (e.Channel == ProducerStore.KeyChangedChannel) producerConnections.KeyChanged();
             else if (e.Channel == DecisionWriter.Channel)
                 decisionIds.Writer.TryWrite(e.Payload.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray());
         };
-        await using (var listen = new NpgsqlCommand($"listen {QueueSignals.Channel}; listen {DecisionWriter.Channel};", connection))
+        await using (var listen = new NpgsqlCommand(
+            $"listen {QueueSignals.Channel}; listen {DecisionWriter.Channel}; listen {ProducerStore.KeyChangedChannel};", connection))
             await listen.ExecuteNonQueryAsync(ct);
-        logger.LogInformation("Listening for queue and decision notifications");
+        logger.LogInformation("Listening for queue, decision and producer key notifications");
         // Anything may have changed while we were not listening.
         queueSignals.Raise();
+        producerConnections.KeyChanged();
 
         var pushing = PushDecisionsAsync(decisionIds.Reader, ct);
         try

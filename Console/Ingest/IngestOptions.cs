@@ -27,8 +27,9 @@ public sealed class IngestOptions
     public long MaxMessageBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// How often open hub connections are checked against their producer's key: a connection opened with a key that has
-    /// since been revoked or replaced is closed at the next check (and refused any batch before it).
+    /// How often open hub connections are checked against their producer's key even when no key change was heard: a
+    /// change is acted on as soon as its notification arrives, and this bounds the wait when a notification was lost.
+    /// A connection opened with a key since revoked or replaced is closed (and refused any batch before that).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan KeyRecheckInterval { get; set; } = TimeSpan.FromSeconds(10);

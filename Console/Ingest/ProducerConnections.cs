@@ -7,14 +7,19 @@ namespace ModerationConsole.Ingest;
 
 /// <summary>
 /// The producers' open hub connections on this instance. A key is checked when a connection opens, but a connection
-/// can live for days: each batch is refused once the key it was opened with has been revoked or replaced, and every
-/// <see cref="IngestOptions.KeyRecheckInterval"/> the connections opened with such keys are closed, so that a producer
-/// that only listens stops receiving decisions too. Works across instances: the database is the only truth.
+/// can live for days: each batch is refused once the key it was opened with has been revoked or replaced, and the
+/// connections opened with such keys are closed, so that a producer that only listens stops receiving decisions too.
+/// They are closed as soon as a key change is heard (<see cref="ProducerStore.KeyChangedChannel"/>, on every instance)
+/// and, since a notification can be lost in a crash between commit and send, at the latest every
+/// <see cref="IngestOptions.KeyRecheckInterval"/>. The database is the only truth: a notification only says "check now".
 /// </summary>
 public sealed class ProducerConnections(ProducerStore producers, IOptions<IngestOptions> options, ILogger<ProducerConnections> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<string, HubCallerContext> open = new();
+
+    /// <summary>Released when a key change is heard; holds at most one pending check, however many changes arrive.</summary>
+    private readonly SemaphoreSlim keyChanged = new(0, 1);
 
     public void Opened(HubCallerContext connection) => open[connection.ConnectionId] = connection;
 
@@ -27,11 +32,24 @@ public sealed class ProducerConnections(ProducerStore producers, IOptions<Ingest
         return IsLive(await producers.LiveKeysAsync([producerId], ct), connection);
     }
 
+    /// <summary>A producer's key was replaced or revoked (on any instance): check the open connections now.</summary>
+    public void KeyChanged()
+    {
+        try
+        {
+            keyChanged.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A check is already due; it reads every key as it is then.
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.KeyRecheckInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            await keyChanged.WaitAsync(options.Value.KeyRecheckInterval, stoppingToken).ConfigureAwait(false);
             try
             {
                 await CloseStaleAsync(stoppingToken);

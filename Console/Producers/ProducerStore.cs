@@ -13,6 +13,12 @@ public sealed record CreatedProducer(Producer Producer, string ApiKey);
 
 public sealed class ProducerStore(Db db)
 {
+    /// <summary>
+    /// Notified (after commit, with the producer's id) when a key is replaced or revoked, so every console instance
+    /// closes the hub connections opened with the old key at once rather than at its next periodic check.
+    /// </summary>
+    public const string KeyChangedChannel = "producer_key_changed";
+
     /// <summary>An admin creates a producer (the Producers page); anyone else is refused here, not only by the page.</summary>
     public Task<CreatedProducer> CreateAsync(ClaimsPrincipal admin, string name, CancellationToken ct = default) =>
         CreateAsync(name, admin.ActorUnder(Policies.Admin), ct);
@@ -64,6 +70,7 @@ public sealed class ProducerStore(Db db)
             if (producer is null) return null;
             await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ProducerKeyRotated,
                 details: new { producerId = producer.Id, producer.Name, producer.KeyPrefix });
+            await NotifyKeyChangedAsync(connection, transaction, producer.Id);
             return new CreatedProducer(producer, key);
         }, ct);
     }
@@ -80,8 +87,14 @@ public sealed class ProducerStore(Db db)
                 "update producers set revoked_at = now() where name = @name and revoked_at is null returning id", new { name }, transaction);
             if (id is null) return false;
             await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.ProducerRevoked, details: new { producerId = id, name });
+            await NotifyKeyChangedAsync(connection, transaction, id.Value);
             return true;
         }, ct);
+
+    private static Task NotifyKeyChangedAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, long producerId) =>
+        PostCommitNotifications.TryDefer(KeyChangedChannel, producerId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            ? Task.CompletedTask
+            : connection.ExecuteAsync("select pg_notify(@channel, @producerId::text)", new { channel = KeyChangedChannel, producerId }, transaction);
 
     /// <summary>The current key hash of each of <paramref name="producerIds"/> that is not revoked.</summary>
     public Task<IReadOnlyDictionary<long, byte[]>> LiveKeysAsync(IReadOnlyCollection<long> producerIds, CancellationToken ct = default) =>
