@@ -130,15 +130,15 @@ public sealed class IngestBenchmark : IBenchmark
     /// <summary>
     /// Each timed phase starts after a VACUUM (ANALYZE) of the database and a CHECKPOINT. The rows each phase writes
     /// (5,000 items, ~330 MiB) are enough for autovacuum to vacuum and analyze the tables written, and it wakes once a
-    /// minute: whichever phase it fell in did that work as well (measured: a 7-s vacuum of the console's and the
-    /// COPY tables inside one hub phase, which then took 3.2 ms of machine CPU per item against 2.4–2.7 in the others).
-    /// The checkpoint keeps ~330 MiB of WAL apiece from starting one part-way through whichever phase crosses the
-    /// threshold.
+    /// minute: whichever phase it fell in did that work as well (seen: 7 s of vacuuming the console's and the COPY
+    /// tables inside one hub phase). The checkpoint keeps ~330 MiB of WAL apiece from starting one part-way through
+    /// whichever phase crosses the threshold.
     /// </summary>
     private static async Task StartPhaseAsync(BenchRun run, CancellationToken ct)
     {
         await using (var connection = await run.OpenConnectionAsync(ct))
-            await new NpgsqlCommand("vacuum (analyze)", connection) { CommandTimeout = 0 }.ExecuteNonQueryAsync(ct);
+        await using (var vacuum = new NpgsqlCommand("vacuum (analyze)", connection) { CommandTimeout = 0 })
+            await vacuum.ExecuteNonQueryAsync(ct);
         await run.CheckpointAsync(ct);
     }
 

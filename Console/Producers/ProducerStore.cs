@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Security.Claims;
 using Dapper;
 using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
+using Npgsql;
 
 namespace ModerationConsole.Producers;
 
@@ -91,8 +93,8 @@ public sealed class ProducerStore(Db db)
             return true;
         }, ct);
 
-    private static Task NotifyKeyChangedAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, long producerId) =>
-        PostCommitNotifications.TryDefer(KeyChangedChannel, producerId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    private static Task NotifyKeyChangedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long producerId) =>
+        PostCommitNotifications.TryDefer(KeyChangedChannel, producerId.ToString(CultureInfo.InvariantCulture))
             ? Task.CompletedTask
             : connection.ExecuteAsync("select pg_notify(@channel, @producerId::text)", new { channel = KeyChangedChannel, producerId }, transaction);
 
