@@ -53,6 +53,18 @@ public sealed class BenchRun(
         }
     }
 
+    /// <summary>
+    /// Starts a timed phase clean: <paramref name="vacuum"/> (a VACUUM statement: what the phases before left for the
+    /// vacuum to do is done now, not by autovacuum inside this phase), then <see cref="CheckpointAsync"/>.
+    /// </summary>
+    public async Task StartPhaseAsync(string vacuum, CancellationToken ct = default)
+    {
+        await using (var connection = await OpenConnectionAsync(ct))
+        await using (var command = new NpgsqlCommand(vacuum, connection) { CommandTimeout = 0 })
+            await command.ExecuteNonQueryAsync(ct);
+        await CheckpointAsync(ct);
+    }
+
     /// <summary>The console serving the scratch database on a free loopback port; started once, stopped with the run.</summary>
     public async Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(params string[] settings)
     {

@@ -134,13 +134,7 @@ public sealed class IngestBenchmark : IBenchmark
     /// tables inside one hub phase). The checkpoint keeps ~330 MiB of WAL apiece from starting one part-way through
     /// whichever phase crosses the threshold.
     /// </summary>
-    private static async Task StartPhaseAsync(BenchRun run, CancellationToken ct)
-    {
-        await using (var connection = await run.OpenConnectionAsync(ct))
-        await using (var vacuum = new NpgsqlCommand("vacuum (analyze)", connection) { CommandTimeout = 0 })
-            await vacuum.ExecuteNonQueryAsync(ct);
-        await run.CheckpointAsync(ct);
-    }
+    private static Task StartPhaseAsync(BenchRun run, CancellationToken ct) => run.StartPhaseAsync("vacuum (analyze)", ct);
 
     private static string Busy(double cpuMsPerItem, double itemsPerSecond) =>
         $"{cpuMsPerItem * itemsPerSecond / 1000:0.0} of {Environment.ProcessorCount} cores busy";

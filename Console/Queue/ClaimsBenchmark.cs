@@ -123,12 +123,7 @@ public sealed partial class ClaimsBenchmark : IBenchmark
     /// before it. The checkpoint writes out the dirty pages (the seed alone writes ~0.8 GB of WAL) so that no phase
     /// shares the disk with the writes of another.
     /// </summary>
-    private static async Task StartPhaseAsync(BenchRun run, CancellationToken ct)
-    {
-        await using (var connection = await run.OpenConnectionAsync(ct))
-            await connection.ExecuteAsync(new CommandDefinition("vacuum review_items", commandTimeout: 0, cancellationToken: ct));
-        await run.CheckpointAsync(ct);
-    }
+    private static Task StartPhaseAsync(BenchRun run, CancellationToken ct) => run.StartPhaseAsync("vacuum review_items", ct);
 
     private static async Task<ClaimWalk.Walk> ClaimWalkAsync(BenchRun run, CancellationToken ct)
     {
