@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using ModerationConsole.Policy;
@@ -80,6 +81,21 @@ public sealed class ReviewItemViewTests : BunitContext
         var markers = view.FindAll("[data-testid=prompt] .invisible-char").Select(m => m.TextContent).ToList();
         Assert.Equal(["⟨U+202E⟩", "⟨U+202C⟩", "⟨U+200B⟩"], markers);
         Assert.DoesNotContain('‮', view.Find("[data-testid=prompt]").TextContent);
+    }
+
+    [Fact]
+    public void Invisible_characters_are_revealed_even_when_highlighting_risky_terms_runs_out_of_time()
+    {
+        // A pattern that backtracks without end on this input, with a timeout it is sure to reach.
+        var slow = new Regex("(a+)+$", RegexOptions.None, TimeSpan.FromMilliseconds(1));
+        var prompt = new string('a', 40) + "!\u202Eexe.gpj";
+        Assert.Throws<RegexMatchTimeoutException>(() => slow.Matches(prompt).Count);
+
+        var segments = PromptHighlighter.Split(prompt, slow);
+
+        Assert.Equal([new string('a', 40) + "!", "⟨U+202E⟩", "exe.gpj"], segments.Select(s => s.Text));
+        Assert.Equal([false, true, false], segments.Select(s => s.Hidden));
+        Assert.DoesNotContain(segments, s => s.Risky);
     }
 
     [Fact]
