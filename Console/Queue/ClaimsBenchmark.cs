@@ -43,7 +43,7 @@ public sealed partial class ClaimsBenchmark : IBenchmark
     {
         var rows = run.Arguments.TakeIntOption("--rows", 10_000, 50_000_000) ?? 1_000_000;
         var seconds = run.Arguments.TakeIntOption("--seconds", 5, 600) ?? 20;
-        var maxWarmupRounds = run.Arguments.TakeIntOption("--warmup-rounds", 1, 100) ?? 15;
+        var maxWarmupRounds = run.Arguments.TakeIntOption("--warmup-rounds", 1, 100) ?? 30;
         var (services, _) = await run.StartConsoleAsync();
         var report = run.Report;
 
