@@ -52,6 +52,25 @@ public sealed class ProducerKeyChangeTests(PostgresFixture postgres) : ConsoleWi
         Assert.Equal(ReceiptStatus.Accepted, (await producer.SubmitAsync(GenerationBuilder.Queued().Build())).Status);
     }
 
+    [Fact]
+    public async Task A_decision_made_after_the_key_was_replaced_is_not_pushed_to_a_connection_opened_with_the_old_key()
+    {
+        var platform = await console.ProducerAsync();
+        await using var oldKey = await ProducerClient.ConnectAsync(console.BaseAddress, platform.ApiKey);
+        // Replaced with no notification, so the old connection stays open: only the push's own reading of the key stands.
+        var replacement = ApiKeys.NewKey();
+        await using (var db = await console.OpenConnectionAsync())
+            await db.ExecuteAsync("update producers set key_hash = @hash where id = @id", new { hash = ApiKeys.Hash(replacement), id = platform.Producer.Id });
+        await using var newKey = await ProducerClient.ConnectAsync(console.BaseAddress, replacement);
+
+        var receipt = await newKey.SubmitAsync(GenerationBuilder.AutoBlocked().Build());
+
+        Assert.Equal(receipt.GenerationId, (await newKey.NextDecisionAsync(TimeSpan.FromSeconds(10))).GenerationId);
+        await Task.Delay(500);
+        Assert.Equal(HubConnectionState.Connected, oldKey.State);
+        Assert.False(oldKey.TryTakeDecision(out _), "the connection opened with the replaced key received the decision");
+    }
+
     /// <summary>As if the notification had been lost in a crash between commit and send.</summary>
     internal static async Task RevokeBehindTheConsolesBackAsync(TestConsole console, long producerId)
     {

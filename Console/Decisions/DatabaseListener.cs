@@ -15,8 +15,8 @@ namespace ModerationConsole.Decisions;
 /// after any disconnect (ours or its own).
 /// </summary>
 public sealed class DatabaseListener(
-    Db db, DecisionFeed feed, QueueSignals queueSignals, ProducerConnections producerConnections, IHubContext<IngestHub> hub,
-    ILogger<DatabaseListener> logger)
+    Db db, DecisionFeed feed, ProducerStore producers, QueueSignals queueSignals, ProducerConnections producerConnections,
+    IHubContext<IngestHub> hub, ILogger<DatabaseListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -86,8 +86,13 @@ public sealed class DatabaseListener(
             while (ids.Count < MaxIdsPerRead && reader.TryRead(out var more)) ids.AddRange(more);
             try
             {
-                foreach (var (producerId, notice) in await feed.ByIdsAsync(ids, ct))
-                    await hub.Clients.Group(IngestHub.ProducerGroup(producerId)).SendAsync("Decision", notice, ct);
+                var notices = await feed.ByIdsAsync(ids, ct);
+                // Read after the decisions: a connection opened with a key replaced or revoked since then gets nothing,
+                // even before ProducerConnections has closed it (the key change's notification may come later).
+                var liveKeys = await producers.LiveKeysAsync(notices.Select(n => n.ProducerId).Distinct().ToArray(), ct);
+                foreach (var (producerId, notice) in notices)
+                    if (liveKeys.TryGetValue(producerId, out var keyHash))
+                        await hub.Clients.Group(IngestHub.ProducerGroup(producerId, keyHash)).SendAsync("Decision", notice, ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -15,14 +15,18 @@ public sealed class IngestHub(IngestService ingest, ProducerConnections connecti
 {
     public const string Path = "/hubs/ingest";
 
-    public static string ProducerGroup(long producerId) => $"producer:{producerId}";
+    /// <summary>
+    /// The connections of a producer opened with one key (its SHA-256): decisions are pushed to the group of the key
+    /// that is live when they are read, so a connection opened with an older key receives none.
+    /// </summary>
+    public static string ProducerGroup(long producerId, byte[] keyHash) => $"producer:{producerId}:{Convert.ToHexStringLower(keyHash)}";
 
     private long ProducerId => Context.User!.ProducerId();
 
     public override async Task OnConnectedAsync()
     {
-        // Decisions about this producer's items are pushed to all its live connections.
-        await Groups.AddToGroupAsync(Context.ConnectionId, ProducerGroup(ProducerId));
+        // Decisions about this producer's items are pushed to all its connections opened with its live key.
+        await Groups.AddToGroupAsync(Context.ConnectionId, ProducerGroup(ProducerId, Context.User!.ProducerKeyHash()));
         connections.Opened(Context);
         await base.OnConnectedAsync();
     }

@@ -12,6 +12,7 @@ namespace ModerationConsole.Ingest;
 /// They are closed as soon as a key change is heard (<see cref="ProducerStore.KeyChangedChannel"/>, on every instance)
 /// and, since a notification can be lost in a crash between commit and send, at the latest every
 /// <see cref="IngestOptions.KeyRecheckInterval"/>. The database is the only truth: a notification only says "check now".
+/// Until then such a connection receives no decisions: they are pushed by key (<see cref="IngestHub.ProducerGroup"/>).
 /// </summary>
 public sealed class ProducerConnections(ProducerStore producers, IOptions<IngestOptions> options, ILogger<ProducerConnections> logger)
     : BackgroundService
