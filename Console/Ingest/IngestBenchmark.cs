@@ -114,8 +114,9 @@ public sealed class IngestBenchmark : IBenchmark
             // What each path costs the machine per item (all processes), and so whether it was bound by CPU.
             if (MachineCpu.Available)
             {
-                report.Figure("hub: machine CPU per item, median", Median(hubCpu), $"ms ({Busy(Median(hubCpu), hubMedian)})");
-                report.Figure("COPY: machine CPU per item, median", Median(copyCpu), $"ms ({Busy(Median(copyCpu), copyMedian)})");
+                // Cores busy is each round's CPU per item times its own rate; the medians of the two may come from different rounds.
+                report.Figure("hub: machine CPU per item, median", Median(hubCpu), $"ms ({Cores(Median(hubCpu.Zip(hubRates, BusyCores).ToList()))})");
+                report.Figure("COPY: machine CPU per item, median", Median(copyCpu), $"ms ({Cores(Median(copyCpu.Zip(copyRates, BusyCores).ToList()))})");
             }
         }
         finally
@@ -136,8 +137,11 @@ public sealed class IngestBenchmark : IBenchmark
     /// </summary>
     private static Task StartPhaseAsync(BenchRun run, CancellationToken ct) => run.StartPhaseAsync("vacuum (analyze)", ct);
 
-    private static string Busy(double cpuMsPerItem, double itemsPerSecond) =>
-        $"{cpuMsPerItem * itemsPerSecond / 1000:0.0} of {Environment.ProcessorCount} cores busy";
+    private static double BusyCores(double cpuMsPerItem, double itemsPerSecond) => cpuMsPerItem * itemsPerSecond / 1000;
+
+    private static string Cores(double busy) => $"{busy:0.0} of {Environment.ProcessorCount} cores busy";
+
+    private static string Busy(double cpuMsPerItem, double itemsPerSecond) => Cores(BusyCores(cpuMsPerItem, itemsPerSecond));
 
     private static double Median(List<double> values)
     {
