@@ -91,12 +91,14 @@ public static class ImageField
     }
 
     // Sized from the text, so well-formed input decodes in one exact allocation. Whitespace is skipped (as Convert
-    // does), which only makes the estimate too large, never too small.
+    // does), which only makes the estimate too large, never too small. The array is not cleared first (clearing 64 KB
+    // per image showed in profiles): the decoder writes every byte that is returned, a shorter result is copied into
+    // an array of its own length, and a failed decode returns nothing.
     private static byte[]? Decode(ReadOnlySpan<byte> base64)
     {
         int padding = base64.EndsWith("=="u8) ? 2 : base64.EndsWith("="u8) ? 1 : 0;
         int capacity = Math.Max(0, (int)((base64.Length + 3L) / 4 * 3) - padding);
-        var buffer = new byte[capacity];
+        var buffer = GC.AllocateUninitializedArray<byte>(capacity);
         if (Base64.DecodeFromUtf8(base64, buffer, out _, out int written) != OperationStatus.Done)
         {
             return null;
