@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ModerationConsole.Ingest;
 using ModerationConsole.Policy;
+using ModerationConsole.Simulate;
 using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Ingest;
@@ -31,6 +32,34 @@ public sealed class IngestHubTests(PostgresFixture postgres) : ConsoleWithProduc
         Assert.Equal(2, await db.ExecuteScalarAsync<int>("select count(*) from item_scores where item_id = @id", new { id = receipt.ItemId }));
         Assert.Equal(1, await db.ExecuteScalarAsync<int>(
             "select count(*) from audit_log where item_id = @id and action = 'item.ingested'", new { id = receipt.ItemId }));
+    }
+
+    [Fact]
+    public async Task Each_item_of_a_batch_is_stored_with_its_own_scores_and_audit_entry_and_a_shared_picture_once()
+    {
+        var picture = SyntheticImages.Png(64, 48, seed: 4242);
+        FlaggedGeneration first = GenerationBuilder.Queued().WithImage(picture).WithPrompt("first").WithScores(("sexual", 0.6));
+        FlaggedGeneration second = GenerationBuilder.Queued().WithImage(picture).WithPrompt("second").WithScores(("violence", 0.3), ("hate", 0.1));
+        FlaggedGeneration third = GenerationBuilder.Queued().WithImage(picture).WithPrompt("third")
+            .WithScores(("self_harm", 0.2), ("sexual", 0.05), ("violence", 0.4));
+
+        var receipts = await producer.SubmitBatchAsync([first, second, third]);
+
+        Assert.All(receipts, r => Assert.Equal(ReceiptStatus.Accepted, r.Status));
+        await using var db = await console.OpenConnectionAsync();
+        foreach (var (item, receipt) in new[] { first, second, third }.Zip(receipts))
+        {
+            Assert.Equal(item.GenerationId, receipt.GenerationId);
+            var scores = (await db.QueryAsync<(string Category, double Score)>(
+                "select category, score from item_scores where item_id = @id and source = 'upstream' order by category", new { id = receipt.ItemId }))
+                .ToDictionary(s => s.Category, s => Math.Round(s.Score, 3));
+            Assert.Equal(item.Scores!.OrderBy(s => s.Key).ToDictionary(s => s.Key, s => s.Value), scores);
+            Assert.Equal(item.GenerationId, await db.ExecuteScalarAsync<string>(
+                "select details->>'generationId' from audit_log where item_id = @id and action = 'item.ingested'", new { id = receipt.ItemId }));
+            Assert.Equal(item.Prompt, await db.ExecuteScalarAsync<string>("select prompt from review_items where id = @id", new { id = receipt.ItemId }));
+        }
+        // The three share one picture: it is stored once.
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from images"));
     }
 
     [Fact]
