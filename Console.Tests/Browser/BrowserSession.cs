@@ -11,6 +11,9 @@ public sealed class BrowserSession : IAsyncDisposable
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
+    /// <summary>How long actions and expectations wait, in milliseconds.</summary>
+    private const float Timeout = 20_000;
+
     private readonly IPlaywright playwright;
     private readonly IBrowser browser;
 
@@ -36,7 +39,10 @@ public sealed class BrowserSession : IAsyncDisposable
                     "--disable-component-update", "--disable-sync"],
         });
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString() });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(Timeout);
+        // Expectations wait as long as actions: at the start of a test run dozens of consoles share two cores, and a
+        // page that waits on its first claim took longer than Playwright's default of 5 s there.
+        Assertions.SetDefaultExpectTimeout(Timeout);
         return new BrowserSession(playwright, browser, await context.NewPageAsync());
     }
 
@@ -50,7 +56,7 @@ public sealed class BrowserSession : IAsyncDisposable
         // The URL is the point; the page's content is awaited by the assertions that follow. Waiting for the "load"
         // event as well timed out under a loaded machine although the page had arrived. WaitForURLAsync cannot be told
         // not to: when the URL already matches as it is called, it waits for "load" whatever WaitUntil says.
-        await Assertions.Expect(Page).ToHaveURLAsync(new Regex(Regex.Escape(landing) + "$"), new() { Timeout = 20_000 });
+        await Assertions.Expect(Page).ToHaveURLAsync(new Regex(Regex.Escape(landing) + "$"));
     }
 
     public async ValueTask DisposeAsync()
