@@ -68,7 +68,8 @@ public sealed class DecisionCursorTests(PostgresFixture postgres) : IAsyncLifeti
         var other = writer.WriteAsync(second, secondTransaction,
             [new(receipts[1].ItemId!.Value, producer.Producer.Id, "user-1", DecisionKinds.Approved, [], PendingDecision.ApprovedReason, null, null)]);
 
-        await other.WaitAsync(TimeSpan.FromSeconds(5));
+        // Any bound tells "does not wait" from a lock held until the first commits; a generous one keeps a busy machine from failing it.
+        await other.WaitAsync(TimeSpan.FromSeconds(30));
         await secondTransaction.CommitAsync();
         await firstTransaction.CommitAsync();
         Assert.Equal(2, await first.ExecuteScalarAsync<int>("select count(*) from decisions"));

@@ -26,8 +26,8 @@ public sealed class ProducerKeyChangeTests(PostgresFixture postgres) : ConsoleWi
 
         var replaced = (await console.Service<ProducerStore>().RotateKeyAsync(platform.Producer.Name, Actor.Console))!;
 
-        await ProducerConnectionWait.UntilClosedAsync(sending, TimeSpan.FromSeconds(5));
-        await ProducerConnectionWait.UntilClosedAsync(listening, TimeSpan.FromSeconds(5));
+        await ProducerConnectionWait.UntilClosedAsync(sending, TimeSpan.FromSeconds(15));
+        await ProducerConnectionWait.UntilClosedAsync(listening, TimeSpan.FromSeconds(15));
         Assert.Equal(HubConnectionState.Connected, producer.State);
         await using var reconnected = await ProducerClient.ConnectAsync(console.BaseAddress, replaced.ApiKey);
         Assert.Equal(ReceiptStatus.Accepted, (await reconnected.SubmitAsync(GenerationBuilder.Queued().Build())).Status);
