@@ -63,6 +63,39 @@ public sealed class IngestHubTests(PostgresFixture postgres) : ConsoleWithProduc
     }
 
     [Fact]
+    public async Task Each_automatic_decision_of_a_batch_is_written_with_its_own_audit_entry_and_every_block_is_a_strike()
+    {
+        FlaggedGeneration[] batch =
+        [
+            GenerationBuilder.AutoBlocked().WithUser("repeat-offender"), GenerationBuilder.AutoApproved().WithUser("repeat-offender"),
+            GenerationBuilder.Queued().WithUser("repeat-offender"), GenerationBuilder.AutoBlocked().WithUser("repeat-offender"),
+            GenerationBuilder.AutoBlocked().WithUser("someone-else"), GenerationBuilder.AutoApproved().WithUser("someone-else"),
+        ];
+
+        var receipts = await producer.SubmitBatchAsync(batch);
+
+        Assert.Equal([Routes.AutoBlocked, Routes.AutoApproved, Routes.Queued, Routes.AutoBlocked, Routes.AutoBlocked, Routes.AutoApproved],
+            receipts.Select(r => r.Route));
+        await using var db = await console.OpenConnectionAsync();
+        var decided = receipts.Where(r => r.Route != Routes.Queued).ToList();
+        var decisions = (await db.QueryAsync<(long Id, long ItemId, string Decision, bool Automated)>(
+            "select id, item_id, decision, automated from decisions order by id")).ToList();
+        // One decision per decided item, in the batch's order (the producer's cursor reads them by id).
+        Assert.Equal(decided.Select(r => r.ItemId!.Value), decisions.Select(d => d.ItemId));
+        Assert.Equal(decided.Select(r => r.Route == Routes.AutoBlocked ? "blocked" : "approved"), decisions.Select(d => d.Decision));
+        Assert.All(decisions, d => Assert.True(d.Automated));
+        // Each decision's audit entry names it and its own item.
+        var entries = (await db.QueryAsync<(long ItemId, long DecisionId, string Decision)>(
+            "select item_id, (details->>'decisionId')::bigint, details->>'decision' from audit_log where action = 'item.decided' order by id")).ToList();
+        Assert.Equal(decisions.Select(d => (d.ItemId, d.Id, d.Decision)), entries);
+        // A block is a strike, however many one user earns in one call.
+        var strikes = (await db.QueryAsync<(string UserId, int Strikes)>("select user_id, strikes from platform_users order by user_id"))
+            .ToDictionary(s => s.UserId, s => s.Strikes);
+        Assert.Equal(2, strikes["repeat-offender"]);
+        Assert.Equal(1, strikes["someone-else"]);
+    }
+
+    [Fact]
     public async Task Sending_the_same_generation_again_answers_duplicate_with_the_same_item_and_stores_nothing_new()
     {
         FlaggedGeneration item = GenerationBuilder.Queued();

@@ -15,8 +15,10 @@ public sealed class DecisionWriter
     public const string Channel = "decisions";
 
     /// <remarks>
-    /// Everything is sent as one batch (one round trip however many decisions): the cursor locks, then per decision its
-    /// row and audit entry in one statement and the strike change. Only an overturn first reads the decision it replaces.
+    /// Everything is sent as one batch (one round trip however many decisions): the cursor locks, then the decisions
+    /// with their audit entries and strikes. Several new decisions go in one statement; a single one (a moderator's
+    /// decide, on the hot path of every claim) and overturns (each first reads the decision it replaces) go in one
+    /// simpler statement each, with the strike change.
     /// </remarks>
     public async Task<IReadOnlyList<long>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingDecision> pending)
     {
@@ -42,6 +44,14 @@ public sealed class DecisionWriter
             batch.BatchCommands.Add(BatchCommand.Of("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
                 ("lockClass", CursorLockClass), ("producerId", producerId)));
 
+        // One statement for many items (an ingest call's automatic decisions, a bulk action): PostgreSQL's work per
+        // statement is paid once, not per decision. Two decisions on one item in a call take the general path.
+        if (pending.Count > 1 && pending.All(p => p.Overturns is null) && pending.DistinctBy(p => p.ItemId).Count() == pending.Count)
+        {
+            batch.BatchCommands.Add(NewDecisionsCommand(pending));
+            return new WrittenDecisions(batch, pending.Count);
+        }
+
         foreach (var decision in pending)
         {
             var actor = decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
@@ -51,14 +61,7 @@ public sealed class DecisionWriter
                 ("automated", decision.Automated), ("decidedBy", decision.DecidedBy), ("overturns", decision.Overturns),
                 ("actorKind", actor.KindText), ("actorId", actor.Id),
                 ("action", decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned),
-                ("details", JsonSerializer.Serialize(new
-                {
-                    decision.Decision,
-                    decision.Categories,
-                    decision.Note,
-                    decision.Automated,
-                    decision.Overturns,
-                }, Json)));
+                ("details", AuditDetails(decision)));
             batch.BatchCommands.Add(insert);
 
             var change = await StrikeChangeAsync(batch.Connection!, batch.Transaction, decision);
@@ -102,6 +105,64 @@ public sealed class DecisionWriter
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static string AuditDetails(PendingDecision decision) => JsonSerializer.Serialize(new
+    {
+        decision.Decision,
+        decision.Categories,
+        decision.Note,
+        decision.Automated,
+        decision.Overturns,
+    }, Json);
+
+    private static NpgsqlBatchCommand NewDecisionsCommand(IReadOnlyList<PendingDecision> pending)
+    {
+        var actors = pending.Select(d => d.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console).ToArray();
+        return BatchCommand.Of(InsertNewDecisionsSql,
+            ("itemIds", pending.Select(d => d.ItemId).ToArray()),
+            ("producerIds", pending.Select(d => d.ProducerId).ToArray()),
+            ("userIds", pending.Select(d => d.PlatformUserId).ToArray()),
+            ("decisions", pending.Select(d => d.Decision).ToArray()),
+            ("categories", pending.Select(d => JsonSerializer.Serialize(d.Categories, Json)).ToArray()),
+            ("reasons", pending.Select(d => d.Reason).ToArray()),
+            ("notes", pending.Select(d => d.Note).ToArray()),
+            ("decidedBy", pending.Select(d => d.DecidedBy).ToArray()),
+            ("actorKinds", actors.Select(a => a.KindText).ToArray()),
+            ("actorIds", actors.Select(a => a.Id).ToArray()),
+            ("details", pending.Select(AuditDetails).ToArray()),
+            ("action", AuditActions.ItemDecided),
+            ("blocked", DecisionKinds.Blocked));
+    }
+
+    /// <summary>
+    /// Decisions that replace none, as arrays side by side (one element per decision, item ids distinct): the rows,
+    /// their audit entries (whose details gain the new decision's id) and a strike per block, summed per platform user.
+    /// The ids come back in the decisions' order.
+    /// </summary>
+    private const string InsertNewDecisionsSql =
+        $"""
+        with input as (
+            select * from unnest(@itemIds::bigint[], @producerIds::bigint[], @userIds::text[], @decisions::text[],
+                                 @categories::jsonb[], @reasons::text[], @notes::text[], @decidedBy::bigint[],
+                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[])
+                 with ordinality as i (item_id, producer_id, user_id, decision, categories, reason, note, decided_by,
+                                       actor_kind, actor_id, details, n)),
+        decided as (
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by)
+            select item_id, producer_id, decision, array(select jsonb_array_elements_text(categories)), reason, note,
+                   decided_by is null, decided_by
+            from input order by n
+            returning id, item_id),
+        audited as (
+            {AuditLog.Insert}
+            select input.actor_kind, input.actor_id, @action, item_id, jsonb_build_object('decisionId', decided.id) || input.details
+            from decided join input using (item_id) order by input.n),
+        strikes as (
+            insert into platform_users (producer_id, user_id, strikes, last_strike_at)
+            select producer_id, user_id, count(*), now() from input where decision = @blocked group by producer_id, user_id
+            on conflict (producer_id, user_id) do update set strikes = platform_users.strikes + excluded.strikes, last_strike_at = now())
+        select decided.id as {IdColumn} from decided join input using (item_id) order by input.n
+        """;
 
     /// <summary>The decision and its audit entry in one statement; the entry's details gain the new decision's id.</summary>
     private const string InsertDecisionSql =
