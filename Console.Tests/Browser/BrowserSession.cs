@@ -14,6 +14,10 @@ public sealed class BrowserSession : IAsyncDisposable
     /// <summary>How long actions and expectations wait, in milliseconds.</summary>
     private const float Timeout = 20_000;
 
+    // Expectations wait as long as actions: at the start of a test run dozens of consoles share two cores, and a page
+    // that waits on its first claim took longer than Playwright's default of 5 s there. The setting is process-wide.
+    static BrowserSession() => Assertions.SetDefaultExpectTimeout(Timeout);
+
     private readonly IPlaywright playwright;
     private readonly IBrowser browser;
 
@@ -40,9 +44,6 @@ public sealed class BrowserSession : IAsyncDisposable
         });
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString() });
         context.SetDefaultTimeout(Timeout);
-        // Expectations wait as long as actions: at the start of a test run dozens of consoles share two cores, and a
-        // page that waits on its first claim took longer than Playwright's default of 5 s there.
-        Assertions.SetDefaultExpectTimeout(Timeout);
         return new BrowserSession(playwright, browser, await context.NewPageAsync());
     }
 

@@ -70,8 +70,8 @@ public sealed class IngestBenchmark : IBenchmark
             // The two paths take turns, each round with new pictures and ids, and which goes first alternates: a
             // shared machine's slow minute, or the tables growing, then weighs on both rather than on one.
             var (hubRates, copyRates, megabytes, compiled) = (new List<double>(), new List<double>(), 0.0, 0L);
-            // Machine CPU per item in ms, each round's (see MachineCpu).
-            var (hubCpu, copyCpu) = (new List<double>(), new List<double>());
+            // Machine CPU per item in ms, and the cores it kept busy, each round's (see MachineCpu).
+            var (hubCpu, copyCpu, hubBusy, copyBusy) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
             for (var round = 0; round < rounds; round++)
             {
                 var images = Images(count, firstSeed: round * count);
@@ -105,9 +105,11 @@ public sealed class IngestBenchmark : IBenchmark
                 }
                 hubRates.Add(hubRate);
                 copyRates.Add(copyRate);
+                hubBusy.Add(BusyCores(hubCpu[^1], hubRate));
+                copyBusy.Add(BusyCores(copyCpu[^1], copyRate));
                 report.Note($"round {round + 1} ({(round % 2 == 0 ? "hub first" : "COPY first")}): hub {hubRate:N0} items/s, COPY {copyRate:N0} items/s, " +
                     $"ratio {hubRate / copyRate:0.000}" + (MachineCpu.Available
-                        ? $"; machine CPU per item: hub {hubCpu[^1]:0.00} ms ({Busy(hubCpu[^1], hubRate)}), COPY {copyCpu[^1]:0.00} ms ({Busy(copyCpu[^1], copyRate)})"
+                        ? $"; machine CPU per item: hub {hubCpu[^1]:0.00} ms ({Cores(hubBusy[^1])}), COPY {copyCpu[^1]:0.00} ms ({Cores(copyBusy[^1])})"
                         : ""));
             }
 
@@ -122,8 +124,8 @@ public sealed class IngestBenchmark : IBenchmark
             if (MachineCpu.Available)
             {
                 // Cores busy is each round's CPU per item times its own rate; the medians of the two may come from different rounds.
-                report.Figure("hub: machine CPU per item, median", Median(hubCpu), $"ms ({Cores(Median(hubCpu.Zip(hubRates, BusyCores).ToList()))})");
-                report.Figure("COPY: machine CPU per item, median", Median(copyCpu), $"ms ({Cores(Median(copyCpu.Zip(copyRates, BusyCores).ToList()))})");
+                report.Figure("hub: machine CPU per item, median", Median(hubCpu), $"ms ({Cores(Median(hubBusy))})");
+                report.Figure("COPY: machine CPU per item, median", Median(copyCpu), $"ms ({Cores(Median(copyBusy))})");
             }
         }
         finally
@@ -156,8 +158,6 @@ public sealed class IngestBenchmark : IBenchmark
     private static double BusyCores(double cpuMsPerItem, double itemsPerSecond) => cpuMsPerItem * itemsPerSecond / 1000;
 
     private static string Cores(double busy) => $"{busy:0.0} of {Environment.ProcessorCount} cores busy";
-
-    private static string Busy(double cpuMsPerItem, double itemsPerSecond) => Cores(BusyCores(cpuMsPerItem, itemsPerSecond));
 
     private static double Median(List<double> values)
     {
