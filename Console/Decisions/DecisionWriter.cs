@@ -54,7 +54,7 @@ public sealed class DecisionWriter
 
         foreach (var decision in pending)
         {
-            var actor = decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
+            var actor = ActorOf(decision);
             var insert = BatchCommand.Of(InsertDecisionSql,
                 ("itemId", decision.ItemId), ("producerId", decision.ProducerId), ("decision", decision.Decision),
                 ("categories", decision.Categories.ToArray()), ("reason", decision.Reason), ("note", decision.Note),
@@ -106,6 +106,9 @@ public sealed class DecisionWriter
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Who the audit entry names: the moderator who decided, or the console for automation.</summary>
+    private static Actor ActorOf(PendingDecision decision) => decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
+
     private static string AuditDetails(PendingDecision decision) => JsonSerializer.Serialize(new
     {
         decision.Decision,
@@ -117,7 +120,7 @@ public sealed class DecisionWriter
 
     private static NpgsqlBatchCommand NewDecisionsCommand(IReadOnlyList<PendingDecision> pending)
     {
-        var actors = pending.Select(d => d.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console).ToArray();
+        var actors = pending.Select(ActorOf).ToArray();
         return BatchCommand.Of(InsertNewDecisionsSql,
             ("itemIds", pending.Select(d => d.ItemId).ToArray()),
             ("producerIds", pending.Select(d => d.ProducerId).ToArray()),

@@ -35,7 +35,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
                 Router.Route(policy.Document, new RouteInput(item.Scores, candidates[i].BankMatch, item.Jurisdiction, item.UserTier))).ToArray();
 
             var itemIds = new long?[items.Count];
-            await using (var command = StoreItemsCommand(connection, transaction, producerId, candidates, imageHashes, policy.Version, routes))
+            await using (var command = StoreItemsCommand(connection, transaction, producerId, candidates, items, imageHashes, policy.Version, routes))
             await using (var reader = await command.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct))
                     itemIds[reader.GetInt32(1)] = reader.GetInt64(0);
@@ -140,9 +140,9 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         """;
 
     private static NpgsqlCommand StoreItemsCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, long producerId,
-        IReadOnlyList<IngestCandidate> candidates, byte[][] imageHashes, int policyVersion, RouteResult[] routes)
+        IReadOnlyList<IngestCandidate> candidates, IReadOnlyList<ValidGeneration> items, byte[][] imageHashes, int policyVersion,
+        RouteResult[] routes)
     {
-        var items = candidates.Select(c => c.Generation).ToArray();
         var command = new NpgsqlCommand(StoreItemsSql, connection, transaction);
         void Add(string name, object value) => command.Parameters.AddWithValue(name, value);
 
