@@ -109,7 +109,8 @@ public sealed class DecisionWriter
     /// <summary>Who the audit entry names: the moderator who decided, or the console for automation.</summary>
     private static Actor ActorOf(PendingDecision decision) => decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
 
-    private static string AuditDetails(PendingDecision decision) => JsonSerializer.Serialize(new
+    /// <summary>The decision's audit details before its id is added (internal for bench ingest's COPY rows).</summary>
+    internal static string AuditDetails(PendingDecision decision) => JsonSerializer.Serialize(new
     {
         decision.Decision,
         decision.Categories,

@@ -5,7 +5,9 @@ using System.Text;
 using Microsoft.AspNetCore.SignalR.Client;
 using ModerationConsole.Audit;
 using ModerationConsole.Bench;
+using ModerationConsole.Decisions;
 using ModerationConsole.Hashing;
+using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Simulate;
 using Npgsql;
@@ -16,10 +18,12 @@ namespace ModerationConsole.Ingest;
 
 /// <summary>
 /// <c>bench ingest</c>: flagged generations with photo-like ~64 KB PNGs, in batches of 100 over the public hub, against
-/// PostgreSQL's binary COPY of the same rows and bytes (image, item, scores, audit entry) into tables shaped like the
-/// console's, one transaction per batch, with as many connections as the hub run used. The COPY rows hold every column
-/// the console writes (the picture's PDQ hash and its bands for the near-duplicate index, the prompt's shape, an audit
-/// entry of the same size), computed before the clock starts: COPY measures storing them, not working them out.
+/// PostgreSQL's binary COPY of the same rows and bytes into tables shaped like the console's, one transaction per batch,
+/// with as many connections as the hub run used. The COPY rows are the ones the console writes: the image with its PDQ
+/// hash and the 16 band keys of the near-duplicate index, the item with its route under the active policy and its
+/// prompt's shape, its scores, the decision when the policy decides it automatically, and both audit entries. They are
+/// worked out before the clock starts: COPY measures storing them, not working them out. Left out: a block's strike,
+/// which changes a counter the user already has (COPY cannot update), so COPY does slightly less than the console.
 /// </summary>
 public sealed class IngestBenchmark : IBenchmark
 {
@@ -38,6 +42,7 @@ public sealed class IngestBenchmark : IBenchmark
         var (services, baseAddress) = await run.StartConsoleAsync();
         var report = run.Report;
         var key = (await services.GetRequiredService<ProducerStore>().CreateAsync("bench-platform", Actor.Console, ct)).ApiKey;
+        var policy = await services.GetRequiredService<PolicyStore>().LoadActiveAsync(ct);
 
         var warmup = run.Arguments.TakeIntOption("--warmup", 0, 100_000) ?? 1_000;
         var maxRounds = run.Arguments.TakeIntOption("--warmup-rounds", 1, 1_000) ?? 30;
@@ -58,7 +63,7 @@ public sealed class IngestBenchmark : IBenchmark
             var warmupItems = Items("warmup", warmupText);
             await HubAsync(hubs, warmupItems, ct);
             await CreateCopyTablesAsync(run, ct);
-            await CopyAsync(run, warmupItems, warmupImages, Fingerprints(warmupImages), firstItemId: 0, connections, ct);
+            await CopyAsync(run, policy, warmupItems, warmupImages, Fingerprints(warmupImages), firstItemId: 0, connections, ct);
             var (warmupRounds, lastRound) = await BenchWarmUp.UntilCompiledAsync(async n =>
             {
                 await HubAsync(hubs, Items($"warmup-{n}", warmupImages.Select(i => Convert.ToBase64String(Restamped(i, n))).ToArray()), ct);
@@ -72,6 +77,9 @@ public sealed class IngestBenchmark : IBenchmark
             var (hubRates, copyRates, megabytes, compiled) = (new List<double>(), new List<double>(), 0.0, 0L);
             // Machine CPU per item in ms, and the cores it kept busy, each round's (see MachineCpu).
             var (hubCpu, copyCpu, hubBusy, copyBusy) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+            // WAL written per item, in KiB: what each path made PostgreSQL log for the same rows.
+            var (hubWal, copyWal) = (new List<double>(), new List<double>());
+            var rowsBefore = await RowCountsAsync(run, ct);
             for (var round = 0; round < rounds; round++)
             {
                 var images = Images(count, firstSeed: round * count);
@@ -87,20 +95,24 @@ public sealed class IngestBenchmark : IBenchmark
                     if (path == "hub")
                     {
                         var compiledBefore = JitInfo.GetCompiledMethodCount();
+                        var walBefore = await WalPositionAsync(run, ct);
                         var busyBefore = MachineCpu.Busy();
                         var timer = Stopwatch.StartNew();
                         var accepted = await HubAsync(hubs, items, ct);
                         hubRate = count / timer.Elapsed.TotalSeconds;
                         hubCpu.Add((MachineCpu.Busy() - busyBefore).TotalMilliseconds / count);
+                        hubWal.Add((await WalPositionAsync(run, ct) - walBefore) / 1024.0 / count);
                         compiled += JitInfo.GetCompiledMethodCount() - compiledBefore;
                         if (accepted != count) throw new InvalidOperationException($"The hub accepted {accepted} of {count} items.");
                     }
                     else
                     {
-                        var (seconds, busy) = await CopyAsync(run, items, images, fingerprints, firstItemId: warmup + (long)round * count,
+                        var walBefore = await WalPositionAsync(run, ct);
+                        var (seconds, busy) = await CopyAsync(run, policy, items, images, fingerprints, firstItemId: warmup + (long)round * count,
                             connections, ct);
                         copyRate = count / seconds;
                         copyCpu.Add(busy.TotalMilliseconds / count);
+                        copyWal.Add((await WalPositionAsync(run, ct) - walBefore) / 1024.0 / count);
                     }
                 }
                 hubRates.Add(hubRate);
@@ -108,11 +120,12 @@ public sealed class IngestBenchmark : IBenchmark
                 hubBusy.Add(BusyCores(hubCpu[^1], hubRate));
                 copyBusy.Add(BusyCores(copyCpu[^1], copyRate));
                 report.Note($"round {round + 1} ({(round % 2 == 0 ? "hub first" : "COPY first")}): hub {hubRate:N0} items/s, COPY {copyRate:N0} items/s, " +
-                    $"ratio {hubRate / copyRate:0.000}" + (MachineCpu.Available
+                    $"ratio {hubRate / copyRate:0.000}; WAL per item: hub {hubWal[^1]:0.0} KiB, COPY {copyWal[^1]:0.0} KiB" + (MachineCpu.Available
                         ? $"; machine CPU per item: hub {hubCpu[^1]:0.00} ms ({Cores(hubBusy[^1])}), COPY {copyCpu[^1]:0.00} ms ({Cores(copyBusy[^1])})"
                         : ""));
             }
 
+            ReportSameRows(report, rowsBefore, await RowCountsAsync(run, ct));
             var hubMedian = Median(hubRates);
             var copyMedian = Median(copyRates);
             report.Figure("hub: methods the runtime compiled while timed", compiled, "");
@@ -120,6 +133,8 @@ public sealed class IngestBenchmark : IBenchmark
             report.Figure("hub: throughput, median", megabytes * hubMedian / count, "MiB/s");
             report.Figure("COPY: same rows and bytes, median", copyMedian, $"items/s over {connections} connections");
             report.Ratio("hub items/s / COPY items/s, medians", hubMedian, copyMedian, goal: 0.5);
+            report.Figure("hub: WAL per item, median", Median(hubWal), "KiB");
+            report.Figure("COPY: WAL per item, median", Median(copyWal), "KiB");
             // What each path costs the machine per item (all processes), and so whether it was bound by CPU.
             if (MachineCpu.Available)
             {
@@ -153,6 +168,14 @@ public sealed class IngestBenchmark : IBenchmark
         await run.StartPhaseAsync("vacuum (analyze)", ct);
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
+
+    /// <summary>The server's WAL position in bytes: the difference across a phase is the WAL it wrote.</summary>
+    private static async Task<long> WalPositionAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        await using var position = new NpgsqlCommand("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint", connection);
+        return (long)(await position.ExecuteScalarAsync(ct))!;
     }
 
     private static double BusyCores(double cpuMsPerItem, double itemsPerSecond) => cpuMsPerItem * itemsPerSecond / 1000;
@@ -264,6 +287,38 @@ public sealed class IngestBenchmark : IBenchmark
             Scores = new() { ["sexual"] = i % 100 / 100.0, ["violence"] = 0.1 }, Jurisdiction = "DE", UserTier = "free",
         }).ToArray();
 
+    /// <summary>Each console table the hub writes, with its look-alike that COPY writes.</summary>
+    private static readonly (string Console, string Copy)[] Tables =
+    [
+        ("images", "copy_images"), ("review_items", "copy_items"), ("item_scores", "copy_scores"),
+        ("decisions", "copy_decisions"), ("audit_log", "copy_audit"),
+    ];
+
+    private static async Task<long[]> RowCountsAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        await using var count = new NpgsqlCommand(
+            "select " + string.Join(", ", Tables.SelectMany(t => new[] { t.Console, t.Copy }).Select(t => $"(select count(*) from {t})")),
+            connection);
+        await using var reader = await count.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return Enumerable.Range(0, reader.FieldCount).Select(reader.GetInt64).ToArray();
+    }
+
+    /// <summary>
+    /// The rows each path wrote in the timed rounds, table by table; the comparison is void unless they are the same, so
+    /// a difference stops the bench.
+    /// </summary>
+    private static void ReportSameRows(BenchReport report, long[] before, long[] after)
+    {
+        var written = after.Zip(before, (a, b) => a - b).ToArray();
+        var tables = Tables.Select((t, n) => (t.Console, Hub: written[2 * n], Copy: written[2 * n + 1])).ToArray();
+        report.Note("rows written while timed, hub = COPY: " + string.Join(", ", tables.Select(t => $"{t.Console} {t.Hub:N0}")));
+        if (tables.FirstOrDefault(t => t.Hub != t.Copy) is { Console: not null } differs)
+            throw new InvalidOperationException(
+                $"The COPY baseline wrote {differs.Copy:N0} rows of {differs.Console} while timed, the hub {differs.Hub:N0}: not the same rows.");
+    }
+
     /// <summary>Look-alike tables for the COPY baseline: the same columns and indexes, no triggers or foreign keys.</summary>
     private static async Task CreateCopyTablesAsync(BenchRun run, CancellationToken ct)
     {
@@ -273,19 +328,34 @@ public sealed class IngestBenchmark : IBenchmark
             create table copy_images (like images including all);
             create table copy_items (like review_items including all);
             create table copy_scores (like item_scores including all);
+            create table copy_decisions (like decisions including all);
             create table copy_audit (like audit_log including all);
             """, setup);
         await create.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The same rows by binary COPY into the look-alike tables; item ids start at <paramref name="firstItemId"/>.</summary>
-    private static async Task<(double Seconds, TimeSpan MachineCpu)> CopyAsync(BenchRun run, FlaggedGeneration[] items, byte[][] images,
-        PdqResult[] fingerprints, long firstItemId, int connections, CancellationToken ct)
+    /// <summary>
+    /// The same rows by binary COPY into the look-alike tables; item ids start at <paramref name="firstItemId"/>. What the
+    /// console works out per item before it writes (the image's hashes, the route under the active policy, the automatic
+    /// decision and both audit entries) is worked out here before the clock starts.
+    /// </summary>
+    private static async Task<(double Seconds, TimeSpan MachineCpu)> CopyAsync(BenchRun run, ActivePolicy policy, FlaggedGeneration[] items,
+        byte[][] images, PdqResult[] fingerprints, long firstItemId, int connections, CancellationToken ct)
     {
         var hashes = images.Select(SHA256.HashData).ToArray();
         var pdqs = fingerprints.Select(f => f.Hash.ToBitString()).ToArray();
         var bands = fingerprints.Select(f => f.Hash.BandKeys()).ToArray();
         var shapes = items.Select(i => PromptShape.Of(i.Prompt!)).ToArray();
+        var routes = items.Select(i => Router.Route(policy.Document, new RouteInput(i.Scores!, null, i.Jurisdiction, i.UserTier))).ToArray();
+        var ingested = items.Select((item, i) =>
+            IngestStore.AuditDetails(item.GenerationId!, hashes[i], policy.Version, routes[i], fingerprints[i], null)).ToArray();
+        var decisions = routes.Select((route, i) => route.IsAutomaticDecision
+            ? PendingDecision.Automatic(firstItemId + i, CopyProducerId, items[i].UserId!, route, policy.Document)
+            : null).ToArray();
+        // The console's entry is its details with the new decision's id in front; here the id is the item's, a number as long.
+        var decided = decisions.Select((d, i) => d is null ? null : $"{{\"decisionId\":{firstItemId + i},{DecisionWriter.AuditDetails(d)[1..]}")
+            .ToArray();
+        var producer = Actor.Producer(CopyProducerId);
         var batches = Enumerable.Range(0, items.Length).Chunk(BatchSize).ToArray();
         var next = -1;
         var busyBefore = MachineCpu.Busy();
@@ -329,8 +399,9 @@ public sealed class IngestBenchmark : IBenchmark
                     foreach (var i in batch)
                     {
                         var item = items[i];
+                        var route = routes[i];
                         await copy.StartRowAsync(ct);
-                        await copy.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync(CopyProducerId, NpgsqlDbType.Bigint, ct);
                         await copy.WriteAsync(item.GenerationId!, NpgsqlDbType.Text, ct);
                         await copy.WriteAsync(item.UserId!, NpgsqlDbType.Text, ct);
                         await copy.WriteAsync(item.Prompt!, NpgsqlDbType.Text, ct);
@@ -339,12 +410,13 @@ public sealed class IngestBenchmark : IBenchmark
                         await copy.WriteAsync(hashes[i], NpgsqlDbType.Bytea, ct);
                         await copy.WriteAsync(item.Jurisdiction!, NpgsqlDbType.Text, ct);
                         await copy.WriteAsync(item.UserTier!, NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync(1, NpgsqlDbType.Integer, ct);
-                        await copy.WriteAsync("queued", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync("standard", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync("pending", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync(60, NpgsqlDbType.Integer, ct);
-                        await copy.WriteAsync(new[] { "sexual" }, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(policy.Version, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync(route.Route, NpgsqlDbType.Text, ct);
+                        if (route.Queue is { } queue) await copy.WriteAsync(queue, NpgsqlDbType.Text, ct);
+                        else await copy.WriteNullAsync(ct);
+                        await copy.WriteAsync(route.IsAutomaticDecision ? "decided" : "pending", NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(route.Priority, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync(route.Categories.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
                         if (shapes[i] is { } shape) await copy.WriteAsync(shape, NpgsqlDbType.Bigint, ct);
                         else await copy.WriteNullAsync(ct);
                     }
@@ -359,22 +431,38 @@ public sealed class IngestBenchmark : IBenchmark
                     await copy.CompleteAsync(ct);
                 }
                 await using (var copy = await connection.BeginBinaryImportAsync(
-                    "copy copy_audit (actor_kind, actor_id, action, item_id, details) from stdin (format binary)", ct))
+                    "copy copy_decisions (item_id, producer_id, decision, categories, reason, automated) from stdin (format binary)", ct))
                 {
-                    foreach (var i in batch)
+                    foreach (var decision in batch.Select(i => decisions[i]).OfType<PendingDecision>())
                     {
                         await copy.StartRowAsync(ct);
-                        await copy.WriteAsync("producer", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync("1", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync("item.ingested", NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync(firstItemId + i, NpgsqlDbType.Bigint, ct);
-                        // What the console's entry holds (IngestStore.AuditDetails).
-                        await copy.WriteAsync($$"""
-                            {"generationId":"{{items[i].GenerationId}}","route":"queued","queue":"standard","categories":["sexual"],
-                             "policyVersion":1,"image":"{{Convert.ToHexStringLower(hashes[i])}}","pdq":"{{fingerprints[i].Hash}}",
-                             "pdqQuality":{{fingerprints[i].Quality}},"bankMatch":null}
-                            """, NpgsqlDbType.Jsonb, ct);
+                        await copy.WriteAsync(decision.ItemId, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync(decision.ProducerId, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync(decision.Decision, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(decision.Categories.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(decision.Reason, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(true, NpgsqlDbType.Boolean, ct);
                     }
+                    await copy.CompleteAsync(ct);
+                }
+                // The console's audit entries, in its order: each item's ingest entry, then each automatic decision's.
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    "copy copy_audit (actor_kind, actor_id, action, item_id, details) from stdin (format binary)", ct))
+                {
+                    async Task WriteEntry(Actor actor, string action, long itemId, string details)
+                    {
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync(actor.KindText, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(actor.Id, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(action, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(itemId, NpgsqlDbType.Bigint, ct);
+                        await copy.WriteAsync(details, NpgsqlDbType.Jsonb, ct);
+                    }
+                    foreach (var i in batch)
+                        await WriteEntry(producer, AuditActions.ItemIngested, firstItemId + i, ingested[i]);
+                    foreach (var i in batch)
+                        if (decided[i] is { } details)
+                            await WriteEntry(Actor.Console, AuditActions.ItemDecided, firstItemId + i, details);
                     await copy.CompleteAsync(ct);
                 }
                 await transaction.CommitAsync(ct);
@@ -382,4 +470,6 @@ public sealed class IngestBenchmark : IBenchmark
         }));
         return (timer.Elapsed.TotalSeconds, MachineCpu.Busy() - busyBefore);
     }
+
+    private const long CopyProducerId = 1;
 }

@@ -178,7 +178,8 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         Add("priorities", routes.Select(r => r.Priority).ToArray());
         Add("categories", routes.Select(r => JsonSerializer.Serialize(r.Categories, Json)).ToArray());
         Add("promptShapes", items.Select(i => PromptShape.Of(i.Prompt)).ToArray());
-        Add("details", candidates.Select((c, i) => AuditDetails(c, imageHashes[i], policyVersion, routes[i])).ToArray());
+        Add("details", candidates.Select((c, i) =>
+            AuditDetails(c.Generation.GenerationId, imageHashes[i], policyVersion, routes[i], c.Fingerprint, c.BankMatch)).ToArray());
 
         var scores = items.SelectMany((item, ord) => item.Scores.Select(s => (Ord: ord, Category: s.Key, Score: s.Value))).ToArray();
         Add("scoreOrds", scores.Select(s => s.Ord).ToArray());
@@ -190,17 +191,19 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         return command;
     }
 
-    private static string AuditDetails(IngestCandidate candidate, byte[] imageHash, int policyVersion, RouteResult route) =>
+    /// <summary>The ingest audit entry's details (internal for bench ingest, whose COPY rows carry the same entry).</summary>
+    internal static string AuditDetails(string generationId, byte[] imageHash, int policyVersion, RouteResult route,
+        PdqResult fingerprint, BankMatch? bankMatch) =>
         JsonSerializer.Serialize(new
         {
-            candidate.Generation.GenerationId,
+            generationId,
             route = route.Route,
             route.Queue,
             route.Categories,
             policyVersion,
             image = Convert.ToHexStringLower(imageHash),
-            pdq = candidate.Fingerprint.Hash.ToString(),
-            pdqQuality = candidate.Fingerprint.Quality,
-            bankMatch = candidate.BankMatch is { } match ? new { entry = match.BankEntryId, match.Distance, match.Categories } : null,
+            pdq = fingerprint.Hash.ToString(),
+            pdqQuality = fingerprint.Quality,
+            bankMatch = bankMatch is { } match ? new { entry = match.BankEntryId, match.Distance, match.Categories } : null,
         }, Json);
 }
