@@ -154,6 +154,26 @@ public sealed class PdqTests
         Assert.Equal(general, row);
     }
 
+    [Theory]
+    [InlineData(148, 148, 2)]
+    [InlineData(7, 53, 1)]
+    [InlineData(9, 9, 3)]
+    [InlineData(5, 3, 4)]
+    [InlineData(3, 2, 2)]
+    [InlineData(4, 1, 2)]
+    public void Rows_blurred_four_at_a_time_give_exactly_the_one_row_result(int height, int width, int window)
+    {
+        var random = new Random(height * 100 + width);
+        var image = Enumerable.Range(0, height * width).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var oneByOne = new float[image.Length];
+        var fourAtATime = new float[image.Length];
+
+        for (var row = 0; row < height; row++) Pdq.BoxRow(image, oneByOne, row * width, width, window);
+        Pdq.BoxRows(image, fourAtATime, height, width, window);
+
+        Assert.Equal(oneByOne, fourAtATime);
+    }
+
     [Fact]
     public void Quality_and_the_dct_give_exactly_the_scalar_definitions()
     {
