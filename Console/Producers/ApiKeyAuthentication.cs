@@ -27,7 +27,8 @@ public sealed class ApiKeyAuthenticationHandler(
         if (key.Length > 200 || !key.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal))
             return AuthenticateResult.Fail("The API key is malformed.");
 
-        var producer = await producers.AuthenticateAsync(key, Context.RequestAborted);
+        var keyHash = ApiKeys.Hash(key);
+        var producer = await producers.AuthenticateAsync(keyHash, Context.RequestAborted);
         if (producer is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
 
         var identity = new ClaimsIdentity(
@@ -36,7 +37,7 @@ public sealed class ApiKeyAuthenticationHandler(
                 new Claim(ProducerIdClaim, producer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Claim(ClaimTypes.Name, producer.Name),
                 new Claim(ClaimTypes.Role, Accounts.Roles.Producer),
-                new Claim(KeyHashClaim, Convert.ToBase64String(ApiKeys.Hash(key))),
+                new Claim(KeyHashClaim, Convert.ToBase64String(keyHash)),
             ], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -107,11 +107,12 @@ public sealed class ProducerStore(Db db)
             .ToDictionary(p => p.Id, p => p.KeyHash), ct);
 
     /// <summary>The producer owning <paramref name="apiKey"/>, or null for an unknown or revoked key.</summary>
-    public Task<Producer?> AuthenticateAsync(string apiKey, CancellationToken ct = default) =>
+    /// <summary>The producer whose live key has this SHA-256 (<see cref="ApiKeys.Hash"/>), or null.</summary>
+    public Task<Producer?> AuthenticateAsync(byte[] keyHash, CancellationToken ct = default) =>
         db.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<Producer>(
             """
             select id, name, key_prefix as keyprefix, created_at as createdat, revoked_at as revokedat
             from producers where key_hash = @hash and revoked_at is null
             """,
-            new { hash = ApiKeys.Hash(apiKey) }), ct);
+            new { hash = keyHash }), ct);
 }
