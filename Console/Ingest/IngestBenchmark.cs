@@ -57,7 +57,7 @@ public sealed class IngestBenchmark : IBenchmark
         // compiling next to nothing, so the timed part measures the console as it runs for hours rather than its first
         // drafts. Repeated bytes would be a repeat image to the console, whose row PostgreSQL skips: rounds that store no
         // image are not the work the timed rounds do.
-        var hubs = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(baseAddress, key, ct)));
+        var hubs = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ProducerConnection.OpenAsync(baseAddress, key, ct)));
         try
         {
             var warmupItems = Items("warmup", warmupText);
@@ -79,6 +79,8 @@ public sealed class IngestBenchmark : IBenchmark
             var (hubCpu, copyCpu, hubBusy, copyBusy) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
             // WAL written per item, in KiB: what each path made PostgreSQL log for the same rows.
             var (hubWal, copyWal) = (new List<double>(), new List<double>());
+            // How long after a hub phase's last acknowledgement every connection had every decision notice of the phase.
+            var pushLags = new List<double>();
             var rowsBefore = await RowCountsAsync(run, ct);
             for (var round = 0; round < rounds; round++)
             {
@@ -97,10 +99,10 @@ public sealed class IngestBenchmark : IBenchmark
                         var compiledBefore = JitInfo.GetCompiledMethodCount();
                         var walBefore = await WalPositionAsync(run, ct);
                         var busyBefore = MachineCpu.Busy();
-                        var timer = Stopwatch.StartNew();
-                        var accepted = await HubAsync(hubs, items, ct);
-                        hubRate = count / timer.Elapsed.TotalSeconds;
+                        var (accepted, elapsed, pushLag) = await HubAsync(hubs, items, ct);
+                        hubRate = count / elapsed.TotalSeconds;
                         hubCpu.Add((MachineCpu.Busy() - busyBefore).TotalMilliseconds / count);
+                        pushLags.Add(pushLag.TotalMilliseconds);
                         hubWal.Add((await WalPositionAsync(run, ct) - walBefore) / 1024.0 / count);
                         compiled += JitInfo.GetCompiledMethodCount() - compiledBefore;
                         if (accepted != count) throw new InvalidOperationException($"The hub accepted {accepted} of {count} items.");
@@ -120,7 +122,8 @@ public sealed class IngestBenchmark : IBenchmark
                 hubBusy.Add(BusyCores(hubCpu[^1], hubRate));
                 copyBusy.Add(BusyCores(copyCpu[^1], copyRate));
                 report.Note($"round {round + 1} ({(round % 2 == 0 ? "hub first" : "COPY first")}): hub {hubRate:N0} items/s, COPY {copyRate:N0} items/s, " +
-                    $"ratio {hubRate / copyRate:0.000}; WAL per item: hub {hubWal[^1]:0.0} KiB, COPY {copyWal[^1]:0.0} KiB" + (MachineCpu.Available
+                    $"ratio {hubRate / copyRate:0.000}; decision notices all pushed {pushLags[^1]:N0} ms after the last acknowledgement; " +
+                    $"WAL per item: hub {hubWal[^1]:0.0} KiB, COPY {copyWal[^1]:0.0} KiB" + (MachineCpu.Available
                         ? $"; machine CPU per item: hub {hubCpu[^1]:0.00} ms ({Cores(hubBusy[^1])}), COPY {copyCpu[^1]:0.00} ms ({Cores(copyBusy[^1])})"
                         : ""));
             }
@@ -133,6 +136,7 @@ public sealed class IngestBenchmark : IBenchmark
             report.Figure("hub: throughput, median", megabytes * hubMedian / count, "MiB/s");
             report.Figure("COPY: same rows and bytes, median", copyMedian, $"items/s over {connections} connections");
             report.Ratio("hub items/s / COPY items/s, medians", hubMedian, copyMedian, goal: 0.5);
+            report.Figure("hub: decision notices all pushed, median", Median(pushLags), "ms after a phase's last acknowledgement");
             report.Figure("hub: WAL per item, median", Median(hubWal), "KiB");
             report.Figure("COPY: WAL per item, median", Median(copyWal), "KiB");
             // What each path costs the machine per item (all processes), and so whether it was bound by CPU.
@@ -226,32 +230,69 @@ public sealed class IngestBenchmark : IBenchmark
         return Hashing.Pdq.FromRgba(resized.GetPixelSpan(), target.Height, target.Width).Quality >= 0;
     }
 
-    private static async Task<HubConnection> ConnectAsync(Uri baseAddress, string key, CancellationToken ct)
+    /// <summary>A producer's open connection to the hub, counting the decision notices the console pushes to it.</summary>
+    private sealed class ProducerConnection : IAsyncDisposable
     {
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key)
-            .Build();
-        await hub.StartAsync(ct);
-        return hub;
+        private int received;
+
+        private ProducerConnection(HubConnection hub)
+        {
+            Hub = hub;
+            hub.On<DecisionNotice>("Decision", _ => Interlocked.Increment(ref received));
+        }
+
+        public HubConnection Hub { get; }
+
+        public int Received => Volatile.Read(ref received);
+
+        public static async Task<ProducerConnection> OpenAsync(Uri baseAddress, string key, CancellationToken ct)
+        {
+            var connection = new ProducerConnection(new HubConnectionBuilder()
+                .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key)
+                .Build());
+            await connection.Hub.StartAsync(ct);
+            return connection;
+        }
+
+        public ValueTask DisposeAsync() => Hub.DisposeAsync();
     }
 
-    /// <summary>The items in batches of 100, each connection sending its next batch as soon as the last one is answered.</summary>
-    private static async Task<int> HubAsync(HubConnection[] hubs, FlaggedGeneration[] items, CancellationToken ct)
+    /// <summary>
+    /// The items in batches of 100, each connection sending its next batch as soon as the last one is answered; timed
+    /// until the last answer. Then it waits, untimed, until every connection has received the notice of each decision
+    /// the console took automatically (all the producer's connections get every notice), so that pushing them does not
+    /// spill into the phase after.
+    /// </summary>
+    private static async Task<(int Accepted, TimeSpan Elapsed, TimeSpan PushLag)> HubAsync(ProducerConnection[] hubs,
+        FlaggedGeneration[] items, CancellationToken ct)
     {
         var batches = items.Chunk(BatchSize).ToArray();
         var next = -1;
+        var receivedBefore = hubs.Select(h => h.Received).ToArray();
+        var timer = Stopwatch.StartNew();
         var results = await Task.WhenAll(hubs.Select(async hub =>
         {
-            var accepted = 0;
+            var (accepted, decided) = (0, 0);
             int mine;
             while ((mine = Interlocked.Increment(ref next)) < batches.Length)
             {
-                var receipts = await hub.InvokeAsync<IngestReceipt[]>("SubmitBatch", batches[mine], ct);
+                var receipts = await hub.Hub.InvokeAsync<IngestReceipt[]>("SubmitBatch", batches[mine], ct);
                 accepted += receipts.Count(r => r.Status == ReceiptStatus.Accepted);
+                decided += receipts.Count(r => r.Route is Routes.AutoApproved or Routes.AutoBlocked);
             }
-            return accepted;
+            return (accepted, decided);
         }));
-        return results.Sum();
+        var elapsed = timer.Elapsed;
+        var decisions = results.Sum(r => r.decided);
+        var deadline = elapsed + TimeSpan.FromMinutes(2);
+        while (hubs.Where((hub, i) => hub.Received - receivedBefore[i] < decisions).Any())
+        {
+            if (timer.Elapsed > deadline)
+                throw new InvalidOperationException($"Two minutes after the last acknowledgement the connections had " +
+                    $"{string.Join(", ", hubs.Select((hub, i) => hub.Received - receivedBefore[i]))} of {decisions} decision notices each.");
+            await Task.Delay(5, ct);
+        }
+        return (results.Sum(r => r.accepted), elapsed, timer.Elapsed - elapsed);
     }
 
     /// <summary>
