@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.SignalR.Client;
 using ModerationConsole.Audit;
 using ModerationConsole.Bench;
@@ -249,6 +250,8 @@ public sealed class IngestBenchmark : IBenchmark
         {
             var connection = new ProducerConnection(new HubConnectionBuilder()
                 .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key)
+                // As producers in most languages write JSON (SimulatedProducer says why).
+                .AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
                 .Build());
             await connection.Hub.StartAsync(ct);
             return connection;
