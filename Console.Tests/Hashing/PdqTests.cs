@@ -174,6 +174,26 @@ public sealed class PdqTests
         Assert.Equal(oneByOne, fourAtATime);
     }
 
+    [Theory]
+    [InlineData(37)]
+    [InlineData(148 * 148)]
+    public void Luminance_is_exactly_the_scalar_weighted_sum_of_each_pixel(int pixels)
+    {
+        var rgba = new byte[4 * pixels];
+        new Random(pixels).NextBytes(rgba);
+        var expected = new float[pixels];
+        for (var p = 0; p < pixels; p++)
+        {
+            float red = rgba[4 * p], green = rgba[4 * p + 1], blue = rgba[4 * p + 2];
+            expected[p] = 0.299f * red + 0.587f * green + 0.114f * blue;
+        }
+        var luma = new float[pixels];
+
+        Pdq.Luma(rgba, luma);
+
+        Assert.Equal(expected, luma); // bit for bit, alpha ignored
+    }
+
     [Fact]
     public void Quality_and_the_dct_give_exactly_the_scalar_definitions()
     {

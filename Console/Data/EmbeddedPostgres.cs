@@ -592,7 +592,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// faults were a tenth of the machine's time during bench ingest, and these settings took out two thirds of the
     /// server's. Allocations up to 32 MiB (glibc's ceiling for this setting) now come from the heap, and up to 64 MiB of
     /// free heap stays with a backend between calls. A server the console does not start needs the same two variables in
-    /// its own environment (README, "Running PostgreSQL yourself").
+    /// its own environment (README, "PostgreSQL server settings").
     /// </summary>
     static readonly IReadOnlyDictionary<string, string> ServerMemoryEnvironment = new Dictionary<string, string>
     {
