@@ -124,8 +124,7 @@ public sealed class PdqTests
     [InlineData(5, 9, 3)]
     public void The_column_blur_run_a_row_at_a_time_gives_exactly_the_per_column_result(int height, int width, int window)
     {
-        var random = new Random(height * 1000 + width);
-        var image = Enumerable.Range(0, height * width).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var image = RandomLuma(seed: height * 1000 + width, height * width);
         var perColumn = new float[image.Length];
         var allColumns = new float[image.Length];
 
@@ -143,8 +142,7 @@ public sealed class PdqTests
     [InlineData(1, 2)]
     public void The_row_blur_gives_exactly_the_general_moving_average(int width, int window)
     {
-        var random = new Random(width * 10 + window);
-        var image = Enumerable.Range(0, 3 * width).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var image = RandomLuma(seed: width * 10 + window, 3 * width);
         var general = new float[image.Length];
         var row = new float[image.Length];
 
@@ -163,8 +161,7 @@ public sealed class PdqTests
     [InlineData(4, 1, 2)]
     public void Rows_blurred_four_at_a_time_give_exactly_the_one_row_result(int height, int width, int window)
     {
-        var random = new Random(height * 100 + width);
-        var image = Enumerable.Range(0, height * width).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var image = RandomLuma(seed: height * 100 + width, height * width);
         var oneByOne = new float[image.Length];
         var fourAtATime = new float[image.Length];
 
@@ -194,11 +191,17 @@ public sealed class PdqTests
         Assert.Equal(expected, luma); // bit for bit, alpha ignored
     }
 
+    /// <summary>Luminance samples (0–255) that are the same for the same seed.</summary>
+    private static float[] RandomLuma(int seed, int count)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+    }
+
     [Fact]
     public void Quality_and_the_dct_give_exactly_the_scalar_definitions()
     {
-        var random = new Random(3);
-        var small = Enumerable.Range(0, 64 * 64).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var small = RandomLuma(seed: 3, 64 * 64);
 
         Assert.Equal(Math.Min(ScalarSteps(small) / 90, 100), Pdq.Quality(small));
         var dim = small.Select(v => v / 40).ToArray(); // below the cap of 100, so the sum itself is compared

@@ -140,8 +140,8 @@ public static class Pdq
         var row = new RowWindow(length, window);
         ref var source = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(input), start);
         ref var target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(output), start);
-        var (sum, low, high) = (0f, 0, -1); // the window is [low, high]
-        row.EdgeSteps(ref source, ref target, 0, row.BodyStart, ref sum, ref low, ref high);
+        var sum = 0f;
+        row.EdgeSteps(ref source, ref target, 0, row.BodyStart, ref sum);
         // A local of its own: one whose address was taken (ref sum) lives in memory, and every step would wait on a
         // store and a load as well as on the addition.
         var running = sum;
@@ -152,8 +152,7 @@ public static class Pdq
             Unsafe.Add(ref target, k) = running / window;
         }
         sum = running;
-        row.AfterBody(ref low, ref high);
-        row.EdgeSteps(ref source, ref target, row.BodyEnd, length, ref sum, ref low, ref high);
+        row.EdgeSteps(ref source, ref target, row.BodyEnd, length, ref sum);
     }
 
     /// <summary>
@@ -173,13 +172,10 @@ public static class Pdq
         {
             ref var source = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(input), r * width);
             ref var target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(output), r * width);
-            // The window's ends move alike in every row: each row's edge steps start them from the same place.
-            int low = 0, high = -1;
             for (var j = 0; j < 4; j++)
             {
-                (sums[j], low, high) = (0f, 0, -1);
-                row.EdgeSteps(ref Unsafe.Add(ref source, j * width), ref Unsafe.Add(ref target, j * width), 0, row.BodyStart,
-                    ref sums[j], ref low, ref high);
+                sums[j] = 0f;
+                row.EdgeSteps(ref Unsafe.Add(ref source, j * width), ref Unsafe.Add(ref target, j * width), 0, row.BodyStart, ref sums[j]);
             }
             // Locals of their own, kept in registers (see BoxRow).
             var (sum0, sum1, sum2, sum3) = (sums[0], sums[1], sums[2], sums[3]);
@@ -206,14 +202,8 @@ public static class Pdq
                 Unsafe.Add(ref target3, k) = sum3 / window;
             }
             (sums[0], sums[1], sums[2], sums[3]) = (sum0, sum1, sum2, sum3);
-            row.AfterBody(ref low, ref high);
-            var (bodyLow, bodyHigh) = (low, high);
             for (var j = 0; j < 4; j++)
-            {
-                (low, high) = (bodyLow, bodyHigh);
-                row.EdgeSteps(ref Unsafe.Add(ref source, j * width), ref Unsafe.Add(ref target, j * width), row.BodyEnd, width,
-                    ref sums[j], ref low, ref high);
-            }
+                row.EdgeSteps(ref Unsafe.Add(ref source, j * width), ref Unsafe.Add(ref target, j * width), row.BodyEnd, width, ref sums[j]);
         }
         for (; r < height; r++) BoxRow(input, output, r * width, width, window);
     }
@@ -243,21 +233,20 @@ public static class Pdq
             BodyEnd = Math.Max(length - Ahead, BodyStart);
         }
 
-        /// <summary>Steps <paramref name="from"/> to <paramref name="to"/> with the window clamped to the row, [low, high] carried.</summary>
-        public void EdgeSteps(ref float source, ref float target, int from, int to, ref float sum, ref int low, ref int high)
+        /// <summary>
+        /// Steps <paramref name="from"/> to <paramref name="to"/> with the window clamped to the row; <paramref name="sum"/>
+        /// is the sum over the window the step before left (none before step 0), which is worked out from where it lies.
+        /// </summary>
+        public void EdgeSteps(ref float source, ref float target, int from, int to, ref float sum)
         {
+            // The window is [low, high]: after step k it is [k − Behind, k + Ahead] clamped to the row.
+            var (low, high) = from == 0 ? (0, -1) : (Math.Max(0, from - 1 - Behind), Math.Min(Length - 1, from - 1 + Ahead));
             for (var k = from; k < to; k++)
             {
                 for (var wantHigh = Math.Min(Length - 1, k + Ahead); high < wantHigh;) sum += Unsafe.Add(ref source, ++high);
                 for (var wantLow = Math.Max(0, k - Behind); low < wantLow; low++) sum -= Unsafe.Add(ref source, low);
                 Unsafe.Add(ref target, k) = sum / (high - low + 1);
             }
-        }
-
-        /// <summary>The window after the body's last step (unchanged when there was no body).</summary>
-        public void AfterBody(ref int low, ref int high)
-        {
-            if (BodyEnd > BodyStart) (low, high) = (BodyEnd - 1 - Behind, BodyEnd - 1 + Ahead);
         }
     }
 
