@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
 using Microsoft.AspNetCore.SignalR.Client;
 using ModerationConsole.Ingest;
 using ModerationConsole.Producers;
@@ -19,11 +21,21 @@ public sealed class ProducerClient : IAsyncDisposable
 
     public HubConnectionState State => connection.State;
 
-    public static async Task<ProducerClient> ConnectAsync(Uri baseAddress, string apiKey)
+    /// <summary>
+    /// Connects over the JSON protocol, or over MessagePack with the contract's formatters (as a .NET producer would,
+    /// <see cref="IngestMessagePack"/>), plus any of a test's own.
+    /// </summary>
+    public static async Task<ProducerClient> ConnectAsync(Uri baseAddress, string apiKey, bool messagePack = false,
+        params IMessagePackFormatter[] formatters)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, IngestHub.Path), options => options.Headers[ApiKeys.HeaderName] = apiKey)
-            .Build();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, IngestHub.Path), options => options.Headers[ApiKeys.HeaderName] = apiKey);
+        if (messagePack)
+        {
+            var contract = IngestMessagePack.SerializerOptions(new IngestOptions());
+            builder.AddMessagePackProtocol(o => o.SerializerOptions = contract.WithResolver(CompositeResolver.Create(formatters, [contract.Resolver])));
+        }
+        var connection = builder.Build();
         var client = new ProducerClient(connection);
         await connection.StartAsync();
         return client;

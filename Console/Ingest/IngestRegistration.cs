@@ -19,7 +19,10 @@ public static class IngestRegistration
             .Configure<SubmissionJsonConverters>((json, converters) => converters.AddTo(json.PayloadSerializerOptions));
 
         var maxMessage = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>()?.MaxMessageBytes ?? new IngestOptions().MaxMessageBytes;
-        builder.Services.AddSignalR().AddHubOptions<IngestHub>(options =>
+        // MessagePack is offered beside JSON (PRODUCT.md): images travel as bytes, with the contract's names (IngestMessagePack).
+        builder.Services.AddOptions<MessagePackHubProtocolOptions>()
+            .Configure<IOptions<IngestOptions>>((protocol, ingest) => protocol.SerializerOptions = IngestMessagePack.SerializerOptions(ingest.Value));
+        builder.Services.AddSignalR().AddMessagePackProtocol().AddHubOptions<IngestHub>(options =>
         {
             // Raised on purpose: SignalR's 32 KB default would refuse any real image (see IngestOptions.MaxMessageBytes).
             options.MaximumReceiveMessageSize = maxMessage;
