@@ -60,13 +60,6 @@ public sealed class GenerationBuilder
     public static implicit operator FlaggedGeneration(GenerationBuilder builder) => builder.Build();
 
     /// <summary>The generation as a MessagePack producer sends it: a map of the contract's names, the image as binary.</summary>
-    public Dictionary<string, object?> BuildMessagePackMap() => new()
-    {
-        ["generationId"] = item.GenerationId, ["userId"] = item.UserId, ["prompt"] = item.Prompt,
-        ["negativePrompt"] = item.NegativePrompt, ["model"] = item.Model, ["createdAt"] = item.CreatedAt,
-        ["image"] = item.Image is null ? null : Convert.FromBase64String(item.Image),
-        ["scores"] = item.Scores is null ? null : new Dictionary<string, double>(item.Scores),
-        ["jurisdiction"] = item.Jurisdiction, ["userTier"] = item.UserTier, ["ageVerified"] = item.AgeVerified,
-        ["metadata"] = item.Metadata is null ? null : new Dictionary<string, string>(item.Metadata),
-    };
+    public Dictionary<string, object?> BuildMessagePackMap() =>
+        IngestMessagePack.Map(Build(), item.Image is null ? null : Convert.FromBase64String(item.Image));
 }

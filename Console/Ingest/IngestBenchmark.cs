@@ -40,6 +40,13 @@ public sealed class IngestBenchmark : IBenchmark
         // Single phases on a shared 2-core machine spread by ±20% (host noise: the same path 743 and 979 items/s in one
         // run), so each path's median is taken over six rounds, three with each path first.
         var rounds = run.Arguments.TakeIntOption("--rounds", 1, 20) ?? 6;
+        // JSON by default, as producers in most languages write it; MessagePack sends each image as its bytes.
+        var messagePack = run.Arguments.TakeOption("--protocol") switch
+        {
+            null or "json" => false,
+            "messagepack" => true,
+            var other => throw new ArgumentException($"--protocol: must be json or messagepack (got {other})"),
+        };
         var (services, baseAddress) = await run.StartConsoleAsync();
         var report = run.Report;
         var key = (await services.GetRequiredService<ProducerStore>().CreateAsync("bench-platform", Actor.Console, ct)).ApiKey;
@@ -48,7 +55,6 @@ public sealed class IngestBenchmark : IBenchmark
         var warmup = run.Arguments.TakeIntOption("--warmup", 0, 100_000) ?? 1_000;
         var maxRounds = run.Arguments.TakeIntOption("--warmup-rounds", 1, 1_000) ?? 30;
         var warmupImages = Images(warmup, firstSeed: WarmupSeeds);
-        var warmupText = warmupImages.Select(Convert.ToBase64String).ToArray();
         ReportFingerprintCost(report, warmupImages);
 
         // A producer keeps its connections open: they are opened once, and both paths first take the same untimed
@@ -58,16 +64,22 @@ public sealed class IngestBenchmark : IBenchmark
         // compiling next to nothing, so the timed part measures the console as it runs for hours rather than its first
         // drafts. Repeated bytes would be a repeat image to the console, whose row PostgreSQL skips: rounds that store no
         // image are not the work the timed rounds do.
-        var hubs = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ProducerConnection.OpenAsync(baseAddress, key, ct)));
+        var hubs = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ProducerConnection.OpenAsync(baseAddress, key, messagePack, ct)));
+        // The items as sent: with their images as base64 over JSON, as maps with the images' bytes over MessagePack.
+        Task<(int Accepted, TimeSpan Elapsed, TimeSpan PushLag)> Submit(FlaggedGeneration[] items, byte[][] images) => messagePack
+            ? HubAsync(hubs, items.Select((item, i) => IngestMessagePack.Map(item, images[i])).ToArray(), ct)
+            : HubAsync(hubs, items, ct);
+        FlaggedGeneration[] Items(string prefix, byte[][] images) => Generations(prefix, images, base64: !messagePack);
         try
         {
-            var warmupItems = Items("warmup", warmupText);
-            await HubAsync(hubs, warmupItems, ct);
+            var warmupItems = Items("warmup", warmupImages);
+            await Submit(warmupItems, warmupImages);
             await CreateCopyTablesAsync(run, ct);
             await CopyAsync(run, policy, warmupItems, warmupImages, Fingerprints(warmupImages), firstItemId: 0, connections, ct);
             var (warmupRounds, lastRound) = await BenchWarmUp.UntilCompiledAsync(async n =>
             {
-                await HubAsync(hubs, Items($"warmup-{n}", warmupImages.Select(i => Convert.ToBase64String(Restamped(i, n))).ToArray()), ct);
+                var restamped = warmupImages.Select(i => Restamped(i, n)).ToArray();
+                await Submit(Items($"warmup-{n}", restamped), restamped);
                 return true;
             }, maxRounds);
             report.Figure("warm-up before timing, both paths", warmup, $"items; the hub took them {warmupRounds} more times as new images, " +
@@ -86,11 +98,14 @@ public sealed class IngestBenchmark : IBenchmark
             for (var round = 0; round < rounds; round++)
             {
                 var images = Images(count, firstSeed: round * count);
-                var items = Items($"bench-{round}", images.Select(Convert.ToBase64String).ToArray());
+                var items = Items($"bench-{round}", images);
                 var fingerprints = Fingerprints(images);
                 megabytes = images.Sum(i => (long)i.Length) / 1048576.0;
                 if (round == 0)
+                {
                     report.Figure("items per round", count, $"items, {megabytes:0.0} MiB of images ({images.Average(i => i.Length) / 1024:0.0} KiB each)");
+                    report.Note(messagePack ? "hub protocol: MessagePack, images as binary (--protocol messagepack)" : "hub protocol: JSON, images as base64");
+                }
                 double hubRate = 0, copyRate = 0;
                 foreach (var path in round % 2 == 0 ? new[] { "hub", "copy" } : ["copy", "hub"])
                 {
@@ -100,7 +115,7 @@ public sealed class IngestBenchmark : IBenchmark
                         var compiledBefore = JitInfo.GetCompiledMethodCount();
                         var walBefore = await WalPositionAsync(run, ct);
                         var busyBefore = MachineCpu.Busy();
-                        var (accepted, elapsed, pushLag) = await HubAsync(hubs, items, ct);
+                        var (accepted, elapsed, pushLag) = await Submit(items, images);
                         hubRate = count / elapsed.TotalSeconds;
                         hubCpu.Add((MachineCpu.Busy() - busyBefore).TotalMilliseconds / count);
                         pushLags.Add(pushLag.TotalMilliseconds);
@@ -246,13 +261,15 @@ public sealed class IngestBenchmark : IBenchmark
 
         public int Received => Volatile.Read(ref received);
 
-        public static async Task<ProducerConnection> OpenAsync(Uri baseAddress, string key, CancellationToken ct)
+        public static async Task<ProducerConnection> OpenAsync(Uri baseAddress, string key, bool messagePack, CancellationToken ct)
         {
-            var connection = new ProducerConnection(new HubConnectionBuilder()
-                .WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key)
+            var builder = new HubConnectionBuilder().WithUrl(new Uri(baseAddress, IngestHub.Path), o => o.Headers[ApiKeys.HeaderName] = key);
+            if (messagePack)
+                builder.AddMessagePackProtocol(o => o.SerializerOptions = IngestMessagePack.SerializerOptions(new IngestOptions()));
+            else
                 // As producers in most languages write JSON (SimulatedProducer says why).
-                .AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
-                .Build());
+                builder.AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+            var connection = new ProducerConnection(builder.Build());
             await connection.Hub.StartAsync(ct);
             return connection;
         }
@@ -266,8 +283,8 @@ public sealed class IngestBenchmark : IBenchmark
     /// the console took automatically (all the producer's connections get every notice), so that pushing them does not
     /// spill into the phase after.
     /// </summary>
-    private static async Task<(int Accepted, TimeSpan Elapsed, TimeSpan PushLag)> HubAsync(ProducerConnection[] hubs,
-        FlaggedGeneration[] items, CancellationToken ct)
+    private static async Task<(int Accepted, TimeSpan Elapsed, TimeSpan PushLag)> HubAsync<T>(ProducerConnection[] hubs,
+        T[] items, CancellationToken ct)
     {
         var batches = items.Chunk(BatchSize).ToArray();
         var next = -1;
@@ -322,12 +339,12 @@ public sealed class IngestBenchmark : IBenchmark
             .Select(image => ImageFingerprint.TryHash(image) ?? throw new InvalidOperationException("a bench picture did not decode"))
             .ToArray();
 
-    /// <summary>The generations carrying the images (as base64), each with its own generation id.</summary>
-    private static FlaggedGeneration[] Items(string prefix, string[] images) =>
+    /// <summary>The generations, each with its own generation id, carrying their images as base64 when asked to.</summary>
+    private static FlaggedGeneration[] Generations(string prefix, byte[][] images, bool base64) =>
         images.Select((image, i) => new FlaggedGeneration
         {
             GenerationId = $"{prefix}-{i}", UserId = $"user-{i % 997}", Prompt = $"photorealistic portrait, studio light, take {i}",
-            Model = "imagegen-xl 2.1", CreatedAt = DateTimeOffset.UtcNow.ToString("O"), Image = image,
+            Model = "imagegen-xl 2.1", CreatedAt = DateTimeOffset.UtcNow.ToString("O"), Image = base64 ? Convert.ToBase64String(image) : null,
             Scores = new() { ["sexual"] = i % 100 / 100.0, ["violence"] = 0.1 }, Jurisdiction = "DE", UserTier = "free",
         }).ToArray();
 

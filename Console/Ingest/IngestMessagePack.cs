@@ -47,40 +47,22 @@ public static class IngestMessagePack
     }
 
     /// <summary>
-    /// A .NET producer's <see cref="FlaggedGeneration"/>, written with the contract's names (its image as the base64
-    /// text it holds; a producer with the bytes at hand sends a map with the image as binary instead).
+    /// A generation as a map of the contract's names: what a .NET producer sends over MessagePack, with the image as
+    /// binary when its bytes are given, else as the base64 text the item holds.
     /// </summary>
+    public static Dictionary<string, object?> Map(FlaggedGeneration item, byte[]? image = null) => new()
+    {
+        ["generationId"] = item.GenerationId, ["userId"] = item.UserId, ["prompt"] = item.Prompt,
+        ["negativePrompt"] = item.NegativePrompt, ["model"] = item.Model, ["createdAt"] = item.CreatedAt,
+        ["image"] = (object?)image ?? item.Image, ["scores"] = item.Scores, ["jurisdiction"] = item.Jurisdiction,
+        ["userTier"] = item.UserTier, ["ageVerified"] = item.AgeVerified, ["metadata"] = item.Metadata,
+    };
+
+    /// <summary>A .NET producer's <see cref="FlaggedGeneration"/>, written as its <see cref="Map"/>.</summary>
     private sealed class FlaggedGenerationFormatter : IMessagePackFormatter<FlaggedGeneration>
     {
-        public void Serialize(ref MessagePackWriter writer, FlaggedGeneration value, MessagePackSerializerOptions options)
-        {
-            writer.WriteMapHeader(12);
-            writer.Write("generationId");
-            writer.Write(value.GenerationId);
-            writer.Write("userId");
-            writer.Write(value.UserId);
-            writer.Write("prompt");
-            writer.Write(value.Prompt);
-            writer.Write("negativePrompt");
-            writer.Write(value.NegativePrompt);
-            writer.Write("model");
-            writer.Write(value.Model);
-            writer.Write("createdAt");
-            writer.Write(value.CreatedAt);
-            writer.Write("image");
-            writer.Write(value.Image);
-            writer.Write("scores");
-            options.Resolver.GetFormatterWithVerify<Dictionary<string, double>?>().Serialize(ref writer, value.Scores, options);
-            writer.Write("jurisdiction");
-            writer.Write(value.Jurisdiction);
-            writer.Write("userTier");
-            writer.Write(value.UserTier);
-            writer.Write("ageVerified");
-            if (value.AgeVerified is { } ageVerified) writer.Write(ageVerified);
-            else writer.WriteNil();
-            writer.Write("metadata");
-            options.Resolver.GetFormatterWithVerify<Dictionary<string, string>?>().Serialize(ref writer, value.Metadata, options);
-        }
+        public void Serialize(ref MessagePackWriter writer, FlaggedGeneration value, MessagePackSerializerOptions options) =>
+            options.Resolver.GetFormatterWithVerify<Dictionary<string, object?>>().Serialize(ref writer, Map(value), options);
 
         public FlaggedGeneration Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions _) =>
             throw new NotSupportedException("The console reads submissions as SubmittedGeneration, with field errors.");
