@@ -50,6 +50,8 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         }
         await Assertions.Expect(page.GetByTestId("dash-waiting-standard")).ToHaveTextAsync("3", new() { Timeout = 15_000 });
         await Assertions.Expect(page.GetByTestId("dash-automated-share")).ToContainTextAsync("of 3 decisions automated");
+        // No person has decided anything yet: the moderators' table says so instead of showing only its headings.
+        await Assertions.Expect(page.GetByTestId("dash-no-moderators")).ToBeVisibleAsync();
     }
 
     [Fact]

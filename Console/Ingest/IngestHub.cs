@@ -7,8 +7,9 @@ using ModerationConsole.Producers;
 namespace ModerationConsole.Ingest;
 
 /// <summary>
-/// The public ingest hub (<c>/hubs/ingest</c>). Arguments are read field by field from the JSON (see GenerationJson), so bad input
-/// becomes a rejected receipt naming the field, never a failed invocation or a closed connection.
+/// The public ingest hub (<c>/hubs/ingest</c>). Arguments are read field by field from the JSON or MessagePack (see
+/// GenerationJson, GenerationMessagePack), so bad input becomes a rejected receipt naming the field, never a failed
+/// invocation or a closed connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
 public sealed class IngestHub(IngestService ingest, ProducerConnections connections) : Hub

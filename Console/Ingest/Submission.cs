@@ -5,7 +5,7 @@ using ModerationConsole.Ingest.Validation;
 namespace ModerationConsole.Ingest;
 
 /// <summary>
-/// One generation as read off the wire (<see cref="GenerationJson"/>): the fields that had the right JSON type, the
+/// One generation as read off the wire (<see cref="GenerationJson"/>, <see cref="GenerationMessagePack"/>): the fields that had the right JSON type, the
 /// image's text already checked and decoded, and an error for each field of the wrong type. <see cref="Item"/> is null
 /// when the value was not an object at all.
 /// </summary>
@@ -19,8 +19,9 @@ public sealed record SubmittedGeneration(FlaggedGeneration? Item, Base64Image Im
 }
 
 /// <summary>
-/// What a submission held: generations when it was an array (or one object), what kind of JSON it was, and how many
-/// items it had. Past the batch limit items are counted, not read: a batch that will be refused costs no image decoding.
+/// What a submission held: generations when it was an array (or one object), what kind of value it was (in JSON's
+/// terms, whichever protocol carried it), and how many items it had. Past the batch limit items are counted, not read:
+/// a batch that will be refused costs no image decoding.
 /// </summary>
 public sealed record SubmittedBatch(IReadOnlyList<SubmittedGeneration> Items, JsonValueKind Kind, int Count)
 {
