@@ -114,4 +114,15 @@ public sealed class CommandLineTests(PostgresFixture postgres)
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Usage:", result.Errors);
     }
+
+    [Fact]
+    public async Task A_protocol_other_than_json_or_messagepack_exits_2_naming_the_option()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+
+        var result = await ConsoleProcess.RunAsync(db, null, "simulate", "--url", "http://127.0.0.1:1", "--key", "k", "--protocol", "xml");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--protocol must be json or messagepack (got 'xml')", result.Errors);
+    }
 }

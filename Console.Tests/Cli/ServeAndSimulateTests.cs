@@ -10,15 +10,18 @@ namespace ModerationConsole.Tests.Cli;
 /// <summary><c>serve</c> and <c>simulate</c> run as separate processes, the way the README's commands run them.</summary>
 public sealed partial class ServeAndSimulateTests(PostgresFixture postgres)
 {
-    [Fact]
-    public async Task Simulate_streams_generations_through_the_public_hub_and_reports_what_came_back()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("messagepack")]
+    public async Task Simulate_streams_generations_through_the_public_hub_and_reports_what_came_back(string protocol)
     {
         var db = await postgres.CreateDatabaseAsync();
         await using var console = await ConsoleProcess.ServeAsync(db);
         var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "simulated-platform")).LastLine;
 
         var result = await ConsoleProcess.RunAsync(db, null,
-            "simulate", "--url", console.BaseAddress.ToString(), "--key", key, "--count", "60", "--rate", "500", "--batch", "20", "--seed", "7");
+            "simulate", "--url", console.BaseAddress.ToString(), "--key", key, "--count", "60", "--rate", "500", "--batch", "20", "--seed", "7",
+            "--protocol", protocol);
 
         Assert.True(result.ExitCode == 0, result.Errors + console.Log);
         Assert.Contains("60 submitted (60 accepted, 0 duplicate, 0 rejected)", result.LastLine);

@@ -41,6 +41,20 @@ public sealed class CliArguments
         return value;
     }
 
+    /// <summary>Takes an option whose value must be one of <paramref name="choices"/>; null when absent.</summary>
+    public string? TakeChoice(string name, params string[] choices)
+    {
+        var value = TakeOption(name);
+        if (value is null || choices.Contains(value, StringComparer.Ordinal)) return value;
+        throw new UsageException($"{name} must be {string.Join(" or ", choices)} (got '{value}')");
+    }
+
+    /// <summary>
+    /// <c>--protocol json|messagepack</c> of the commands that act as a producer: whether to speak SignalR's
+    /// MessagePack protocol (JSON when absent, as producers in most languages write it).
+    /// </summary>
+    public bool TakeMessagePackProtocol() => TakeChoice("--protocol", "json", "messagepack") == "messagepack";
+
     public bool TakeFlag(string name) => rest.Remove(name);
 
     /// <summary>The next word that is not an option.</summary>

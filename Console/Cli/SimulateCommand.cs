@@ -19,6 +19,7 @@ public static class SimulateCommand
             ItemsPerSecond = arguments.TakeIntOption("--rate", 1, 100_000) ?? 5,
             Count = arguments.TakeIntOption("--count", 0, int.MaxValue) ?? 0,
             BatchSize = arguments.TakeIntOption("--batch", 1, 500) ?? 10,
+            MessagePack = arguments.TakeMessagePackProtocol(),
         };
         if (arguments.TakeIntOption("--seed", 0, int.MaxValue) is { } seed) options = options with { Seed = seed };
         if (arguments.Remaining is [var unexpected, ..]) throw new UsageException($"simulate does not take '{unexpected}'");

@@ -40,13 +40,8 @@ public sealed class IngestBenchmark : IBenchmark
         // Single phases on a shared 2-core machine spread by ±20% (host noise: the same path 743 and 979 items/s in one
         // run), so each path's median is taken over six rounds, three with each path first.
         var rounds = run.Arguments.TakeIntOption("--rounds", 1, 20) ?? 6;
-        // JSON by default, as producers in most languages write it; MessagePack sends each image as its bytes.
-        var messagePack = run.Arguments.TakeOption("--protocol") switch
-        {
-            null or "json" => false,
-            "messagepack" => true,
-            var other => throw new ArgumentException($"--protocol: must be json or messagepack (got {other})"),
-        };
+        // MessagePack sends each image as its bytes.
+        var messagePack = run.Arguments.TakeMessagePackProtocol();
         var (services, baseAddress) = await run.StartConsoleAsync();
         var report = run.Report;
         var key = (await services.GetRequiredService<ProducerStore>().CreateAsync("bench-platform", Actor.Console, ct)).ApiKey;

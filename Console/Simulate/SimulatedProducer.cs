@@ -32,13 +32,16 @@ public sealed class SimulatedProducer
         http.DefaultRequestHeaders.Add(ApiKeys.HeaderName, options.ApiKey);
 
         var tally = new Tally();
-        await using var connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(baseUri, IngestHub.Path.TrimStart('/')), o => o.Headers[ApiKeys.HeaderName] = options.ApiKey)
-            .WithAutomaticReconnect(new RetryForever())
+            .WithAutomaticReconnect(new RetryForever());
+        if (options.MessagePack)
+            builder.AddMessagePackProtocol(o => o.SerializerOptions = IngestMessagePack.SerializerOptions(new IngestOptions()));
+        else
             // As producers in most languages write JSON: .NET's default encoder writes each '+' of the images' base64
             // as \u002B, about 8% more bytes, which the console must unescape before it can decode the image.
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
-            .Build();
+            builder.AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+        await using var connection = builder.Build();
         connection.On<DecisionNotice>("Decision", tally.Received);
         connection.Reconnecting += error =>
         {
@@ -57,7 +60,7 @@ public sealed class SimulatedProducer
         var nextProgress = ProgressEvery;
         // The next batch is made while the current one is in flight: a realistic picture costs about as much to make
         // as the console spends on it, and making them in turn with the round trips kept the rate far below --rate.
-        Task<FlaggedGeneration[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0), ct);
+        Task<object[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0), ct);
         long planned = 0;
         while (!ct.IsCancellationRequested && next is not null)
         {
@@ -80,11 +83,17 @@ public sealed class SimulatedProducer
         return tally.Summary(clock.Elapsed);
     }
 
-    /// <summary>The batch after the first <paramref name="planned"/> generations; one at a time, as the generator is not thread-safe.</summary>
-    static FlaggedGeneration[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned)
+    /// <summary>
+    /// The batch after the first <paramref name="planned"/> generations, made one at a time, as the generator is not
+    /// thread-safe: the generations themselves over JSON, maps with each image's bytes over MessagePack.
+    /// </summary>
+    static object[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned)
     {
         var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - planned));
-        return Enumerable.Range(0, size).Select(_ => generator.Next()).ToArray();
+        var generations = Enumerable.Range(0, size).Select(_ => generator.Next());
+        return options.MessagePack
+            ? generations.Select(g => IngestMessagePack.Map(g, Convert.FromBase64String(g.Image!))).ToArray<object>()
+            : generations.ToArray<object>();
     }
 
     static async Task StartAsync(HubConnection connection, Action<string> log, CancellationToken ct)
@@ -114,7 +123,7 @@ public sealed class SimulatedProducer
     /// generation ids are sent again and come back as duplicates if the first attempt committed.
     /// </summary>
     static async Task<IngestReceipt[]> SubmitUntilAcknowledgedAsync(
-        HubConnection connection, FlaggedGeneration[] batch, Action<string> log, CancellationToken ct)
+        HubConnection connection, object[] batch, Action<string> log, CancellationToken ct)
     {
         while (true)
         {

@@ -16,6 +16,9 @@ public sealed record SimulationOptions
 
     public int BatchSize { get; init; } = 10;
 
+    /// <summary>Over SignalR's MessagePack protocol, each image as its bytes, instead of JSON with base64.</summary>
+    public bool MessagePack { get; init; }
+
     /// <summary>Seeds the generator, so a run can be repeated exactly.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 }
