@@ -74,7 +74,7 @@ public sealed class BadInputCorpusTests(PostgresFixture postgres) : ConsoleWithP
     [Theory]
     [MemberData(nameof(Corpus))]
     public async Task Each_bad_input_is_rejected_naming_its_field_storing_nothing_and_sparing_its_batch(string entry, string field) =>
-        await RejectedAloneAsync(producer, new JsonArray(Entry(entry), Good()), field);
+        await BadInputAssertions.RejectedAloneAsync(console, producer, new JsonArray(Entry(entry), Good()), field);
 
     /// <summary>The same corpus as MessagePack maps (base64 images as strings): the same rejections.</summary>
     [Theory]
@@ -82,11 +82,11 @@ public sealed class BadInputCorpusTests(PostgresFixture postgres) : ConsoleWithP
     public async Task Each_bad_input_is_rejected_the_same_way_over_MessagePack(string entry, string field)
     {
         await using var binary = await ProducerClient.ConnectAsync(console.BaseAddress, apiKey, messagePack: true);
-        await RejectedAloneAsync(binary, new[] { MessagePackValue(Entry(entry)), MessagePackValue(Good()) }, field);
+        await BadInputAssertions.RejectedAloneAsync(console, binary, new[] { MessagePackValue(Entry(entry)), MessagePackValue(Good()) }, field);
     }
 
     /// <summary>A JSON value as the maps, arrays and primitives MessagePack-CSharp writes as their MessagePack counterparts.</summary>
-    internal static object? MessagePackValue(JsonNode? node) => node switch
+    private static object? MessagePackValue(JsonNode? node) => node switch
     {
         null => null,
         JsonObject map => map.ToDictionary(entry => entry.Key, entry => MessagePackValue(entry.Value)),
@@ -100,20 +100,6 @@ public sealed class BadInputCorpusTests(PostgresFixture postgres) : ConsoleWithP
             _ => null,
         },
     };
-
-    /// <summary>Sends a batch of a bad item then a good one: only the bad one is refused, naming <paramref name="field"/>.</summary>
-    private async Task RejectedAloneAsync(ProducerClient client, object batch, string field)
-    {
-        var receipts = await client.InvokeRawAsync<IngestReceipt[]>("SubmitBatch", batch);
-
-        Assert.Equal(ReceiptStatus.Rejected, receipts[0].Status);
-        Assert.Contains(receipts[0].Errors!, e => e.Field == field);
-        Assert.Equal(ReceiptStatus.Accepted, receipts[1].Status);
-        await using var connection = await console.OpenConnectionAsync();
-        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("select count(*) from review_items"));
-        // The connection is still up for the next batch.
-        Assert.Equal(ReceiptStatus.Accepted, (await client.SubmitAsync(GenerationBuilder.Queued().Build())).Status);
-    }
 
     [Theory]
     [InlineData("'; drop table review_items; --")]
