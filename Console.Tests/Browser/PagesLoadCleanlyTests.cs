@@ -7,6 +7,7 @@ namespace ModerationConsole.Tests.Browser;
 /// <summary>
 /// Every page of the console, opened by an admin (who may open them all) in a real browser, renders without a
 /// resource that fails to load or a script error: the kind of fault no flow test asserts on, since the page still works.
+/// On the way, an item's page is checked to say when nothing has been decided yet rather than show an empty table.
 /// </summary>
 public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
 {
@@ -17,11 +18,11 @@ public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
         var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
         Assert.Equal(0, (await ConsoleProcess.RunAsync(db, TestData.Password, "user", "add", "admin@example.test", "--role", "admin")).ExitCode);
         await using var console = await ConsoleProcess.ServeAsync(db);
-        IngestReceipt decided;
+        IngestReceipt decided, queued;
         await using (var producer = await ProducerClient.ConnectAsync(console.BaseAddress, key))
         {
             decided = await producer.SubmitAsync(GenerationBuilder.AutoBlocked().Build());
-            await producer.SubmitAsync(GenerationBuilder.Queued().Build());
+            queued = await producer.SubmitAsync(GenerationBuilder.Queued().Build());
         }
         await using var browser = await BrowserSession.StartAsync(console.BaseAddress);
         var page = browser.Page;
@@ -48,6 +49,12 @@ public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
         }
         // The review page got as far as the item and its image, not an empty queue.
         await Assertions.Expect(page.GetByTestId("prompt")).ToBeVisibleAsync();
+        // An item nobody has decided yet says so where its decisions would be.
+        await page.GotoAsync($"/items/{queued.ItemId}");
+        await Assertions.Expect(page.GetByTestId("item-no-decision")).ToBeVisibleAsync();
+        await page.GotoAsync($"/items/{decided.ItemId}");
+        await Assertions.Expect(page.GetByTestId("item-decision")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("item-no-decision")).ToHaveCountAsync(0);
 
         Assert.True(faults.Count == 0, string.Join(Environment.NewLine, faults));
     }
