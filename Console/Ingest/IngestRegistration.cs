@@ -28,6 +28,8 @@ public static class IngestRegistration
             options.MaximumReceiveMessageSize = maxMessage;
             options.EnableDetailedErrors = false;
         });
+        // JSON as SignalR writes it, read without searching a large message again on every read (ResumingJsonHubProtocol).
+        builder.Services.AddSingleton<IHubProtocolResolver, ConsoleHubProtocolResolver>();
         return builder;
     }
 
