@@ -209,11 +209,6 @@ public sealed class IngestBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// Decoding and hashing each image is the hub's largest cost. Per picture, one thread: the console's fingerprint
-    /// (its own PNG decoder; one mipmap level at power-of-two reductions) against Skia decoding and trilinear resizing,
-    /// on this run's pictures and on 1024×1024 PNGs of the size generators write.
-    /// </summary>
-    /// <summary>
     /// What finding the end of a batch's JSON message costs when it arrives in 4-KB reads, as over a real network:
     /// SignalR's JSON protocol searches the whole buffered message again on every read, the console's resumes
     /// (<see cref="ResumingJsonHubProtocol"/>). Loopback, as in the timed rounds, delivers in far larger reads.
@@ -262,6 +257,11 @@ public sealed class IngestBenchmark : IBenchmark
         public Type GetStreamItemType(string streamId) => typeof(object);
     }
 
+    /// <summary>
+    /// Decoding and hashing each image is the hub's largest cost. Per picture, one thread: the console's fingerprint
+    /// (its own PNG decoder; one mipmap level at power-of-two reductions) against Skia decoding and trilinear resizing,
+    /// on this run's pictures and on 1024×1024 PNGs of the size generators write.
+    /// </summary>
     private static void ReportFingerprintCost(BenchReport report, byte[][] pictures)
     {
         var generatorSize = Enumerable.Range(0, 12).Select(seed => SyntheticImages.Png(1024, 1024, seed)).ToArray();

@@ -11,8 +11,8 @@ namespace ModerationConsole.Ingest;
 /// SignalR's JSON protocol, unchanged on the wire, that resumes its search for the end of a message where the previous
 /// read of the same connection stopped. SignalR's own parser searches the whole buffered message for the record
 /// separator again on every read: a batch of 100 images is a ~9-MB message, and when it arrives in 4-KB reads, as over
-/// a real network, that is ~2,300 searches of 4.5 MB on average, about 0.3 s of a core per batch (measured against
-/// SignalR's parser on one contiguous buffer); this searches each byte once.
+/// a real network, that is ~2,300 searches of 4.5 MB on average, about 0.2 s of a core per batch on this repository's
+/// machine (bench ingest prints it); this searches each byte once.
 /// </summary>
 /// <remarks>
 /// What was searched is kept per connection, keyed by the connection's invocation binder (SignalR makes one per
