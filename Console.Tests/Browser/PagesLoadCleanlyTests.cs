@@ -7,7 +7,8 @@ namespace ModerationConsole.Tests.Browser;
 /// <summary>
 /// Every page of the console, opened by an admin (who may open them all) in a real browser, renders without a
 /// resource that fails to load or a script error: the kind of fault no flow test asserts on, since the page still works.
-/// On the way, an item's page is checked to say when nothing has been decided yet rather than show an empty table.
+/// On the way, an item's page and the reviewer statistics are checked to say when there is nothing to show rather than
+/// show an empty table.
 /// </summary>
 public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
 {
@@ -55,6 +56,10 @@ public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
         await page.GotoAsync($"/items/{decided.ItemId}");
         await Assertions.Expect(page.GetByTestId("item-decision")).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByTestId("item-no-decision")).ToHaveCountAsync(0);
+        // Only automation has decided anything: no reviewer to show.
+        await page.GotoAsync("/reports");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Reviewer statistics" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("reviewer-none")).ToBeVisibleAsync();
 
         Assert.True(faults.Count == 0, string.Join(Environment.NewLine, faults));
     }
