@@ -55,9 +55,11 @@ public sealed class ResumingJsonHubProtocol(JsonHubProtocol json) : IHubProtocol
             return false;
         }
         memo.Length = 0;
-        // One whole message, which SignalR's parser reads as it always does (it finds the same end, within it).
+        // One whole message, which SignalR's parser reads as it always does (it finds the same end, within it). Were it
+        // ever to decline, the connection would wait forever on a message it already has: closing it is better.
         var whole = input.Slice(input.Start, input.GetPosition(1, end));
-        if (!json.TryParseMessage(ref whole, binder, out message)) return false;
+        if (!json.TryParseMessage(ref whole, binder, out message))
+            throw new InvalidDataException("SignalR's JSON protocol did not read a whole message.");
         input = input.Slice(whole.Start);
         return true;
     }
