@@ -5,9 +5,9 @@ using ModerationConsole.Ingest.Validation;
 namespace ModerationConsole.Ingest;
 
 /// <summary>
-/// One generation as read off the wire (<see cref="GenerationJson"/>, <see cref="GenerationMessagePack"/>): the fields that had the right JSON type, the
-/// image's text already checked and decoded, and an error for each field of the wrong type. <see cref="Item"/> is null
-/// when the value was not an object at all.
+/// One generation as read off the wire (<see cref="GenerationJson"/>, <see cref="GenerationMessagePack"/>): the fields
+/// that had the right type, the image already checked and decoded, and an error for each field of the wrong type.
+/// <see cref="Item"/> is null when the value was not an object at all.
 /// </summary>
 public sealed record SubmittedGeneration(FlaggedGeneration? Item, Base64Image Image, IReadOnlyList<FieldError> TypeErrors)
 {
