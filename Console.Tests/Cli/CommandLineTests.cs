@@ -125,4 +125,25 @@ public sealed class CommandLineTests(PostgresFixture postgres)
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--protocol must be json or messagepack (got 'xml')", result.Errors);
     }
+
+    [Fact]
+    public async Task Hash_prints_each_pictures_pdq_as_metas_tools_do_and_names_a_file_it_cannot_read()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        var folder = Directory.CreateTempSubdirectory("mc-hash-");
+        var picture = Path.Combine(folder.FullName, "picture.png");
+        var png = ModerationConsole.Simulate.SyntheticImages.NoisyPng(300, 201, 7);
+        await File.WriteAllBytesAsync(picture, png);
+        var broken = Path.Combine(folder.FullName, "broken.png");
+        await File.WriteAllBytesAsync(broken, png[..(png.Length / 2)]);
+
+        var result = await ConsoleProcess.RunAsync(db, null, "hash", picture, broken, Path.Combine(folder.FullName, "missing.jpg"));
+
+        var expected = ModerationConsole.Hashing.ImageFingerprint.TryHash(png)!.Value;
+        Assert.Equal($"{expected.Hash},{expected.Quality},{picture}", result.Output.Trim());
+        Assert.Contains($"error: {broken}: not an image this console decodes completely", result.Errors);
+        Assert.Contains($"error: {Path.Combine(folder.FullName, "missing.jpg")}:", result.Errors);
+        Assert.Equal(1, result.ExitCode);
+        folder.Delete(recursive: true);
+    }
 }

@@ -244,9 +244,9 @@ public sealed class PdqTests
     }
 
     /// <summary>
-    /// Hashes recorded from the straightforward scalar kernels, before they were vectorised: a faster kernel must give the
-    /// same bits and quality on every path (odd sizes, the ingest benchmark's noisy photos, pictures brought down to the
-    /// working side), or a hash banked before an upgrade would stop matching the same picture after it.
+    /// Hashes pinned on every path (odd sizes, the ingest benchmark's noisy photos, pictures hashed at full size up to
+    /// 2048 px): a faster kernel must give the same bits and quality, or a hash banked before an upgrade would stop
+    /// matching the same picture after it. The small ones date from the straightforward scalar kernels.
     /// </summary>
     [Fact]
     public void Hashes_are_bit_for_bit_those_of_the_reference_kernels()
@@ -269,15 +269,15 @@ public sealed class PdqTests
 
     private const string RecordedHashes =
         """
-        drawn 640x480: 8ae67dc02fd53bd1e83cad152a15c1c7e247ab151ca12fc117bec43ed42af047 q100
+        drawn 640x480: 8ae67ce02fd53bd1e83cad152a15d1c7e247ab151ca12fc116bec43ed42af047 q100
         drawn 37x53: 3ecee4f3e1695b0c1cc6f273c3683c871c96c358e2390cf23b0dd31824f33c37 q45
-        drawn 1000x700: 7276d89c8932c66c7793b369d89693b46f6b909462481a487696fb678c9964d3 q100
+        drawn 1000x700: 7276d89c893ac6647293b369d89693b46f6b909463481b6876967b678c9964d3 q100
         drawn 64x64: 42dca4d29d0775ed25bdbe09aabdaaf89503555c41704a0bdb6924f2a61673ad q100
         drawn 129x7: 2ccdc9a4d33326dbd3362ccdd9b626c9d232cde42dcdd1362649d3322ccdc924 q73
         noisy 148x148: 5b7dd38eb0932d230b2c4bccd2d1f4b2ad252d2d6b4b7ad252f414b485a98d2b q100
         noisy 300x201: 7f803ff01fc07f800fe00fc00fc0c3e183e0e3f0e0f8e1f0f87c787c787c8f0f q100
-        drawn 1024x1024: 979b90dede46063ef2191cf9c0c9ceee360333193869ed68694d7b189e731243 q100
-        noisy 2048x1024: 3f398e1ee20111e49e31ce1f71de1de1ce19cf9e61011de0e219e70e11feee21 q52
+        drawn 1024x1024: 979b10dedec6862ef2191cf8c0c9ceee360333193869ed68694d7b189e739243 q100
+        noisy 2048x1024: 1e319f1ee20111e69e21ee1fe1de19e1ce11cf9e61011de2e619e70e11feee21 q51
         """;
 
     /// <summary>
@@ -296,25 +296,6 @@ public sealed class PdqTests
             for (var wantLow = Math.Max(0, k - behind); low < wantLow; low++) sum -= input[start + low * stride];
             output[start + k * stride] = sum / (high - low + 1);
         }
-    }
-
-    /// <summary>
-    /// The fingerprint samples one mipmap level instead of blending two when the reduction is an exact power of two,
-    /// trusting that Skia then gives the same pixels: if an upgrade of Skia broke that, banked hashes would drift.
-    /// </summary>
-    [Theory]
-    [InlineData(1024, 1024, 512, 512)]
-    [InlineData(2048, 1024, 512, 256)]
-    [InlineData(512, 1024, 256, 512)]
-    public void At_a_power_of_two_reduction_one_mipmap_level_gives_exactly_the_trilinear_pixels(int width, int height, int targetWidth, int targetHeight)
-    {
-        using var picture = TestPictures.Draw(width + height, width, height);
-        var target = new SKImageInfo(targetWidth, targetHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-
-        using var trilinear = picture.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))!;
-        using var oneLevel = picture.Resize(target, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Nearest))!;
-
-        Assert.True(trilinear.GetPixelSpan().SequenceEqual(oneLevel.GetPixelSpan()));
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public static class CommandLine
           simulate --url URL --key KEY      stream demo generations to a console's ingest hub
                    [--rate N] [--count N] [--batch N] [--seed N]
                                             (--count 0, the default, streams until Ctrl+C)
+          hash FILE...                      print each image's PDQ hash as Meta's tools do: pdqhex,quality,file
           audit verify                      re-compute the audit log's hash chain; exit 1 naming the first
                                             entry that does not match
           bench NAME|all|list [options]     run a benchmark on a scratch database; prints each figure, its
@@ -44,6 +45,7 @@ public static class CommandLine
                 "producer" => await AdminCommands.ProducerAsync(arguments),
                 "simulate" => await SimulateCommand.RunAsync(arguments),
                 "audit" => await AdminCommands.AuditAsync(arguments),
+                "hash" => HashCommand.Run(arguments, System.Console.Out, System.Console.Error),
                 "bench" => await Bench.BenchCommand.RunAsync(arguments),
                 "help" => PrintUsage(System.Console.Out, 0),
                 _ => throw new UsageException($"unknown command '{command}'"),

@@ -24,11 +24,15 @@ public static class RgbaBitmap
         return null;
     }
 
-    /// <summary>Skia's decode of any format it reads; null when the bytes do not decode.</summary>
+    /// <summary>Skia's decode of any format it reads; null when the bytes do not decode completely (a truncated body).</summary>
     public static SKBitmap? DecodeWithSkia(byte[] encoded)
     {
-        var bounds = SKBitmap.DecodeBounds(encoded);
-        if (bounds.Width <= 0 || bounds.Height <= 0) return null;
-        return SKBitmap.Decode(encoded, new SKImageInfo(bounds.Width, bounds.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0) return null;
+        var bitmap = new SKBitmap(new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (bitmap.GetPixels() != IntPtr.Zero && codec.GetPixels(bitmap.Info, bitmap.GetPixels()) == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        return null;
     }
 }
