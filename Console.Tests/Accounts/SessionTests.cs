@@ -8,6 +8,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Accounts;
 
 /// <summary>Role changes and disabling are audited, and a session does not outlive the role it was signed in with.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class SessionTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

@@ -10,6 +10,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Audit;
 
 /// <summary>The hash chain over the audit log: sealed in a stable order, and any change behind the console's back caught.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class AuditChainTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

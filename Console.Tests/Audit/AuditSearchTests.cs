@@ -13,6 +13,7 @@ namespace ModerationConsole.Tests.Audit;
 /// Auditors' search over decisions and the audit log: every filter, alone and combined, returns exactly the rows a
 /// brute-force pass over the whole log selects, newest first, walked page by page through the server's paging keys.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class AuditSearchTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const int PageSize = 2;

@@ -12,6 +12,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Audit;
 
 /// <summary>Exports too large to send directly run as Hangfire jobs: progress, a file, a download link, all audited.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ExportJobTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

@@ -8,6 +8,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Audit;
 
 /// <summary>Auditors' downloads, checked against the database they came from.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ExportTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

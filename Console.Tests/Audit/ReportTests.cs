@@ -10,6 +10,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Audit;
 
 /// <summary>Reviewer statistics and the transparency report, checked against counts taken directly from the tables.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ReportTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

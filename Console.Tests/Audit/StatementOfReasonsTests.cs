@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Audit;
 using ModerationConsole.Audit.Exports;
 using ModerationConsole.Policy;
@@ -5,6 +6,7 @@ using ModerationConsole.Policy;
 namespace ModerationConsole.Tests.Audit;
 
 /// <summary>The DSA category and illegality of a statement come from the policy when it names them, else from the defaults.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class StatementOfReasonsTests
 {
     private static DecisionRecord Blocked(params string[] categories) => new(7, DateTimeOffset.UtcNow, "blocked", categories, false,

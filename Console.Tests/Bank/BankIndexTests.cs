@@ -1,9 +1,11 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Bank;
 using ModerationConsole.Hashing;
 
 namespace ModerationConsole.Tests.Bank;
 
 /// <summary>The in-memory bank index gives exactly the brute-force answer, however the near copy's bits are spread.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class BankIndexTests
 {
     private static PdqHash RandomHash(Random random) =>

@@ -10,6 +10,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Bank;
 
 /// <summary>The block bank on a real database: banking from a block, blocking near copies on arrival, imports and removal.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class BlockBankTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     /// <summary>A moderator blocks a queued picture and banks it; returns the bank entry.</summary>

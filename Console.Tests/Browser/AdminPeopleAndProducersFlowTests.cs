@@ -7,6 +7,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>An admin manages producer keys and people in the browser; the server honours each change at once.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class AdminPeopleAndProducersFlowTests(PostgresFixture postgres)
 {
     [Fact]

@@ -7,6 +7,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>An admin lowers a threshold in the browser, sees the what-if, saves, watches the queue shrink and the dashboard follow.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
 {
     [Fact]

@@ -6,6 +6,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>An auditor in a real browser: lands on the audit pages, filters decisions, verifies the chain.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class AuditorFlowTests(PostgresFixture postgres)
 {
     [Fact]

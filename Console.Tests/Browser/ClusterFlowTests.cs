@@ -5,6 +5,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>A wave of near-identical generations decided once in the browser, with the break prompt after severe items.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class ClusterFlowTests(PostgresFixture postgres)
 {
     [Fact]

@@ -4,6 +4,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>Script and markup in a producer's text reach the moderator's screen as text: nothing runs, nothing hides.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class InjectionInertTests(PostgresFixture postgres)
 {
     [Fact]

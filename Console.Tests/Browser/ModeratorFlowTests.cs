@@ -5,6 +5,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>The whole path in a real browser: ingest over the hub, live queue counts, a keyboard decision, the notice back.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class ModeratorFlowTests(PostgresFixture postgres)
 {
     [Fact]

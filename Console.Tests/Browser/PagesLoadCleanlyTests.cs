@@ -10,6 +10,7 @@ namespace ModerationConsole.Tests.Browser;
 /// On the way, an item's page and the reviewer statistics are checked to say when there is nothing to show rather than
 /// show an empty table.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
 {
     [Fact]

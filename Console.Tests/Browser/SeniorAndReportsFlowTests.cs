@@ -6,6 +6,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Browser;
 
 /// <summary>A senior overturns an automatic block in the browser; an auditor then sees it in the reports and exports a file.</summary>
+[Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class SeniorAndReportsFlowTests(PostgresFixture postgres)
 {
     [Fact]

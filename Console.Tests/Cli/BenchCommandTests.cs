@@ -7,6 +7,7 @@ namespace ModerationConsole.Tests.Cli;
 /// figures and a goal line, exits 0 or 1 (goal met or not), and leaves no scratch database behind. The figures
 /// themselves are taken with the full sizes and reported in the README, never judged here.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Bench)]
 public sealed class BenchCommandTests(PostgresFixture postgres)
 {
     [Theory]

@@ -5,6 +5,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Cli;
 
 /// <summary>The executable's administrative commands, run as a separate process as operators script them.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class CommandLineTests(PostgresFixture postgres)
 {
     [Fact]

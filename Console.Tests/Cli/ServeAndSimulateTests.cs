@@ -8,6 +8,7 @@ using Npgsql;
 namespace ModerationConsole.Tests.Cli;
 
 /// <summary><c>serve</c> and <c>simulate</c> run as separate processes, the way the README's commands run them.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed partial class ServeAndSimulateTests(PostgresFixture postgres)
 {
     [Theory]

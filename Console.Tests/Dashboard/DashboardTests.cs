@@ -9,6 +9,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Dashboard;
 
 /// <summary>The dashboard's figures on a real database: score drift between weeks and moderators' agreement with seniors.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class DashboardTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     [Fact]

@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -8,6 +9,7 @@ using Xunit;
 
 namespace ModerationConsole.Tests.Data;
 
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class EmbeddedPostgresTests
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;

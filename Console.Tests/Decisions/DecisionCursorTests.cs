@@ -9,6 +9,7 @@ namespace ModerationConsole.Tests.Decisions;
 /// The cursor guarantee under concurrency: a decision that took a lower id but commits later must not be skipped by a
 /// producer that read past it. Writers run side by side; the reader waits for the ones in flight.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class DecisionCursorTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

@@ -8,6 +8,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Faults;
 
 /// <summary>An abuse wave worked by a full shift: 32 moderators at once over 10,000 items.</summary>
+[Trait(TestKind.Trait, TestKind.Faults)]
 public sealed class ConcurrentModeratorsTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const int Items = 10_000;

@@ -8,6 +8,7 @@ namespace ModerationConsole.Tests.Faults;
 /// What producers fear most: the console dies mid-stream. A producer that re-sends what was not acknowledged (the
 /// `simulate` command does, as the contract asks) ends up with every item stored exactly once.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Faults)]
 public sealed partial class CrashDuringIngestTests(PostgresFixture postgres)
 {
     private const int Items = 10_000;

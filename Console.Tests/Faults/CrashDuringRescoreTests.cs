@@ -13,6 +13,7 @@ namespace ModerationConsole.Tests.Faults;
 /// A GPU worker dies mid-job: the console running a re-score is killed with SIGKILL between batches. After a restart the
 /// job is taken up again by itself, and in the end every pending item carries the version's scores exactly once.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Faults)]
 public sealed class CrashDuringRescoreTests(PostgresFixture postgres)
 {
     private const int Items = 3_000, ChunkSize = 50;

@@ -11,6 +11,7 @@ namespace ModerationConsole.Tests.Faults;
 /// PostgreSQL restarts while a producer streams (a failover, an upgrade): the console recovers by itself and the
 /// producer's re-sends land, every item once. Runs on a cluster of its own, so the shared test cluster keeps running.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Faults)]
 public sealed partial class DatabaseRestartTests
 {
     private const int Items = 3_000;

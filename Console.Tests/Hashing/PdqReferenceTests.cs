@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Hashing;
 using ModerationConsole.Hosting;
 
@@ -8,6 +9,7 @@ namespace ModerationConsole.Tests.Hashing;
 /// public photos with the hashes Meta's reference hasher printed for them; the spec reads that folder when it is
 /// there and skips when it is not (the photos are not part of the repository).
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class PdqReferenceTests
 {
     /// <summary>

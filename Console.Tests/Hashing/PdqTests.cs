@@ -1,9 +1,11 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Hashing;
 using SkiaSharp;
 
 namespace ModerationConsole.Tests.Hashing;
 
 /// <summary>The PDQ properties a block bank relies on: edited copies stay close, different pictures stay far apart.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class PdqTests
 {
     /// <summary>PDQ's authors call two hashes a match at distance ≤ 31 (of 256); the console's default too.</summary>

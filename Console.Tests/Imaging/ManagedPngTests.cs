@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using System.Buffers.Binary;
 using ModerationConsole.Hashing;
 using ModerationConsole.Imaging;
@@ -9,6 +10,7 @@ namespace ModerationConsole.Tests.Imaging;
 /// The managed PNG decoder gives exactly the pixels Skia gives, for every colour type and filter it accepts, and
 /// declines — leaving the verdict to Skia — every file it is not sure of.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class ManagedPngTests
 {
     private static byte[]? Managed(byte[] png)

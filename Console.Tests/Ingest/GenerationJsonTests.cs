@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -11,6 +12,7 @@ namespace ModerationConsole.Tests.Ingest;
 /// endpoint bind with): the image decodes the same however the JSON carries it, and a value of the wrong type, however
 /// deep, is stepped over whole so the fields and items after it read correctly.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class GenerationJsonTests
 {
     private static readonly byte[] Png = TestImages.Png(40, 30);

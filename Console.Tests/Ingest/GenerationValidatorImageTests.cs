@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Ingest;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
@@ -6,6 +7,7 @@ using static ModerationConsole.Tests.Ingest.TestGenerations;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The <c>image</c> field: base64 of a PNG, JPEG or WebP within the byte and pixel limits.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class GenerationValidatorImageTests
 {
     private readonly GenerationValidator _validator = new(new IngestOptions());

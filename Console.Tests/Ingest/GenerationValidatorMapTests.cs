@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Ingest;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
@@ -6,6 +7,7 @@ using static ModerationConsole.Tests.Ingest.TestGenerations;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The map fields: <c>scores</c> (category to a number in [0, 1]) and <c>metadata</c> (string to string).</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class GenerationValidatorMapTests
 {
     private readonly GenerationValidator _validator = new(new IngestOptions());

@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Ingest;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
@@ -5,6 +6,7 @@ using Xunit;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>Whatever a producer sends, validation answers with a generation or with errors, and never throws.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class GenerationValidatorRobustnessTests
 {
     private const int Seed = 20240501;

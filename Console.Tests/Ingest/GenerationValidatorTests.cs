@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Ingest;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
@@ -6,6 +7,7 @@ using static ModerationConsole.Tests.Ingest.TestGenerations;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The text fields of the ingest contract (PRODUCT.md, "Ingest contract"), and how errors are reported.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class GenerationValidatorTests
 {
     private readonly GenerationValidator _validator = new(new IngestOptions());

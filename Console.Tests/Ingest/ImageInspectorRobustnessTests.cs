@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using System.Buffers.Binary;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
@@ -5,6 +6,7 @@ using Xunit;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The inspector is fed arbitrary bytes from producers: whatever they are, it answers and never throws.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class ImageInspectorRobustnessTests
 {
     private const int Seed = 20240501;

@@ -1,9 +1,11 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Ingest;
 using ModerationConsole.Ingest.Validation;
 using Xunit;
 
 namespace ModerationConsole.Tests.Ingest;
 
+[Trait(TestKind.Trait, TestKind.Unit)]
 public class ImageInspectorTests
 {
     [Theory]

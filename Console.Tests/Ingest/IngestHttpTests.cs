@@ -11,6 +11,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The HTTP side of the contract: submitting without SignalR, and catching up on decisions from a cursor.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class IngestHttpTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

@@ -9,6 +9,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Ingest;
 
 /// <summary>The public ingest hub, driven by a real SignalR client over loopback against a real database.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class IngestHubTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     [Fact]

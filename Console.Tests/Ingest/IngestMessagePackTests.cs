@@ -15,6 +15,7 @@ namespace ModerationConsole.Tests.Ingest;
 /// The ingest hub over SignalR's MessagePack protocol, with a real client over loopback: images as bytes, the contract's
 /// names on the wire, and MessagePack's own kinds of bad input (the shared corpus runs over it in BadInputCorpusTests).
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class IngestMessagePackTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, $"--Ingest:MaxImageBytes={MaxImageBytes}")
 {
     private const int MaxImageBytes = 200_000;

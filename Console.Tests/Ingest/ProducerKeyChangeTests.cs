@@ -14,6 +14,7 @@ namespace ModerationConsole.Tests.Ingest;
 /// notification), whether they send or only listen for decisions, and a batch that arrives on one first is refused
 /// with nothing stored. The periodic recheck is ten minutes away here, so what happens is the notification's doing.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ProducerKeyChangeTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Ingest:KeyRecheckInterval=00:10:00")
 {
     [Fact]
@@ -80,6 +81,7 @@ public sealed class ProducerKeyChangeTests(PostgresFixture postgres) : ConsoleWi
 }
 
 /// <summary>A key change whose notification was lost still closes its connections, at the periodic recheck (one second here).</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ProducerKeyRecheckTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Ingest:KeyRecheckInterval=00:00:01")
 {
     [Fact]

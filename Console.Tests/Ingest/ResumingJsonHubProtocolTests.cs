@@ -12,6 +12,7 @@ namespace ModerationConsole.Tests.Ingest;
 /// The hub's JSON protocol reads what SignalR's own reads, message for message, however the bytes arrive, and searches
 /// each byte for a message's end once rather than once per read.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ResumingJsonHubProtocolTests(PostgresFixture postgres)
 {
     private static readonly JsonHubProtocol SignalRs = new(Options.Create(new JsonHubProtocolOptions()));

@@ -15,6 +15,7 @@ public sealed class MetricsAlone;
 
 /// <summary>What operators scrape and probe: Prometheus metrics of the queues and decisions, and health checks.</summary>
 [Collection(nameof(MetricsAlone))]
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class OperationsTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

@@ -11,6 +11,7 @@ namespace ModerationConsole.Tests.Policy;
 /// Admins change thresholds with evidence: the what-if numbers match a brute-force count on the database, saving makes
 /// a new audited version, and the re-route job moves the backlog on a real database.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class PolicyChangeTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     // Sexual scores of the pending backlog: all at or above reviewAt 0.5 and below the default autoBlockAt 0.9.

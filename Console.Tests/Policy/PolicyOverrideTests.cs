@@ -1,8 +1,10 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Policy;
 
 namespace ModerationConsole.Tests.Policy;
 
 /// <summary>Overrides per jurisdiction and user tier: stricter rules where they apply, the category's own elsewhere.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class PolicyOverrideTests
 {
     private static readonly PolicyDocument WithOverrides = new PolicyOptions().ToDocument() with

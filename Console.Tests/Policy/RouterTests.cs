@@ -1,8 +1,10 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Policy;
 
 namespace ModerationConsole.Tests.Policy;
 
 /// <summary>Routing by the default policy: where an item goes for each score, at and around every threshold.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class RouterTests
 {
     private static readonly PolicyDocument Default = new PolicyOptions().ToDocument();

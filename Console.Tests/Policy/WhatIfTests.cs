@@ -12,6 +12,7 @@ namespace ModerationConsole.Tests.Policy;
 /// by people (a few decisions overturned), checked against brute-force SQL counts that spell the proposed policy out by
 /// hand: a stricter sexual threshold in the EU and real-person likenesses blocked sooner unless the user is verified.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class WhatIfTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     private const int Items = 400, DecidedByPeople = 200;

@@ -10,6 +10,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Queue;
 
 /// <summary>Claims and leases on a real database: who gets which item, and what happens when a lease runs out. A two-second lease lets the expiry cases run in real time.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ClaimTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Queue:LeaseDuration=00:00:02")
 {
     private ClaimService Claims => console.Service<ClaimService>();

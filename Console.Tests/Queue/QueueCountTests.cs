@@ -11,6 +11,7 @@ namespace ModerationConsole.Tests.Queue;
 /// committed before the question, shared by those who ask together, and paced so that counting a huge backlog cannot
 /// crowd out moderators. The metrics sampler is slowed down so that only these tests count.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class QueueCountTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Operations:SampleInterval=00:10:00")
 {
     private QueueCountsReader Counts => console.Service<QueueCountsReader>();

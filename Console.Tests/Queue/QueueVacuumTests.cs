@@ -12,6 +12,7 @@ namespace ModerationConsole.Tests.Queue;
 /// What claims leave behind in the queue's claim index is cleared by vacuuming the queue table (db/0008), so that a
 /// claim's walk from the head of the queue stays short however long the console has been running.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class QueueVacuumTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Operations:SampleInterval=00:10:00")
 {
     [Fact]

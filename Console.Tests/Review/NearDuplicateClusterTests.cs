@@ -9,6 +9,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Review;
 
 /// <summary>A wave of near-identical generations is found from any one of them and decided once, item by item in the audit log.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class NearDuplicateClusterTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     /// <summary>Four edited copies of one picture from different users, one item of the same user, one of the same prompt, one unrelated.</summary>

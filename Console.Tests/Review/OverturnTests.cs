@@ -10,6 +10,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Review;
 
 /// <summary>Seniors overturn decisions: a new decision naming the old one, seen by the producer, with strikes following.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class OverturnTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     private Overturns Overturns => console.Service<Overturns>();

@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using System.Text.RegularExpressions;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +10,7 @@ using MudBlazor.Services;
 namespace ModerationConsole.Tests.Review;
 
 /// <summary>The review view, rendered with bUnit: what a moderator sees and what each action sends.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class ReviewItemViewTests : BunitContext
 {
     private static readonly IReadOnlyList<CategoryRule> Categories = new PolicyOptions().ToDocument().Categories;

@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using Microsoft.ML.OnnxRuntime;
 using ModerationConsole.Scoring.Bench;
 using Onnx;
@@ -5,6 +6,7 @@ using Onnx;
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>The models <c>bench score</c> builds are the size they claim and run in the host like any dropped-in model.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class BenchImageModelTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>Admins train and activate classifier versions: one active version per classifier, each step audited with who did it.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ClassifierAdministrationTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;

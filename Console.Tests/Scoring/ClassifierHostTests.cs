@@ -1,9 +1,11 @@
+using ModerationConsole.Tests.Infrastructure;
 using Microsoft.ML.OnnxRuntime;
 using ModerationConsole.Scoring.Runtime;
 
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>The host runs real ONNX Runtime sessions over models built here with known weights.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class ClassifierHostTests
 {
     [Fact]

@@ -1,9 +1,11 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Scoring.Images;
 using ModerationConsole.Scoring.Manifest;
 
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>Preprocessing checked pixel by pixel on generated PNGs whose every value is known.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class ImagePreprocessorTests
 {
     private static ImageInput Input(int width, int height, string layout = "NCHW", string resize = "stretch", string sampler = "bilinear") => new()

@@ -1,3 +1,4 @@
+using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Policy;
 using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Runtime;
@@ -7,6 +8,7 @@ using ModerationConsole.Scoring.Training;
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>The console's own prompt classifier: its features, its ONNX graph, and how well it learns the shipped set.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
 public sealed class PromptModelTests
 {
     private static readonly string[] Categories = DefaultPolicy.Categories.Select(c => c.Name).ToArray();

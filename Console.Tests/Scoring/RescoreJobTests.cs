@@ -13,6 +13,7 @@ namespace ModerationConsole.Tests.Scoring;
 /// Re-scoring the backlog as a Hangfire job on a real database: every pending item scored once by the version, even
 /// when an earlier run stopped part-way, and each item routed again on its new evidence.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class RescoreJobTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const int Items = 600; // three chunks

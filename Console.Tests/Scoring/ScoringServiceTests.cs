@@ -8,6 +8,7 @@ using ModerationConsole.Tests.Infrastructure;
 namespace ModerationConsole.Tests.Scoring;
 
 /// <summary>Scoring batches of pending items against a real database, as a re-scoring job does.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ScoringServiceTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private readonly DirectoryInfo models = Directory.CreateTempSubdirectory("mc-models-");

@@ -17,6 +17,7 @@ namespace ModerationConsole.Tests.Security;
 /// Every page, endpoint and hub against every role and against no login, in one table: the server must let in exactly
 /// the roles the table names, whatever the UI shows or hides. A new page or endpoint belongs in this table.
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const string Anonymous = "anonymous";

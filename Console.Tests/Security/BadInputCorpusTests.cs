@@ -12,6 +12,7 @@ namespace ModerationConsole.Tests.Security;
 /// (SQL and script strings, right-to-left prose) is accepted and stored as plain text; the review screen renders it
 /// inert and shows invisible characters (see ReviewItemViewTests and the browser tests).
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class BadInputCorpusTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
     private static JsonObject Good() => JsonSerializer.SerializeToNode(GenerationBuilder.Queued().Build(), JsonSerializerOptions.Web)!.AsObject();

@@ -5,6 +5,7 @@ using ModerationConsole.Wellness;
 namespace ModerationConsole.Tests.Wellness;
 
 /// <summary>Severe exposure is counted per moderator and a break is suggested every N severe items; preferences persist.</summary>
+[Trait(TestKind.Trait, TestKind.Database)]
 public sealed class ExposureTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres, "--Wellness:BreakAfterSevere=3")
 {
     [Fact]
