@@ -82,6 +82,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/api/v1/decisions", Producers),
         (HttpMethod.Post, "/api/v1/generations", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
+        (HttpMethod.Get, "/openapi/v1.json", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
         (HttpMethod.Get, "/login", Everyone),
         // Operators' probes: health for anyone, metrics for loopback and configured networks (the tests scrape from loopback).

@@ -31,6 +31,12 @@ public static class ReceiptStatus
 
 public sealed record FieldError(string Field, string Message);
 
+/// <summary>The body of every HTTP error the producer API answers: each problem names its field.</summary>
+public sealed record FieldErrors(IReadOnlyList<FieldError> Errors)
+{
+    public static FieldErrors Of(string field, string message) => new([new FieldError(field, message)]);
+}
+
 public sealed record IngestReceipt(
     string? GenerationId,
     string Status,

@@ -30,6 +30,7 @@ public static class IngestRegistration
         });
         // JSON as SignalR writes it, read without searching a large message again on every read (ResumingJsonHubProtocol).
         builder.Services.AddSingleton<IHubProtocolResolver, ConsoleHubProtocolResolver>();
+        builder.AddProducerApiDocument();
         return builder;
     }
 
@@ -42,6 +43,7 @@ public static class IngestRegistration
             hub.TransportMaxBufferSize = options.MaxMessageBytes;
         });
         app.MapIngestApi();
+        app.MapProducerApiDocument();
         return app;
     }
 }
