@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
+using ModerationConsole.Bench;
 using ModerationConsole.Ingest;
 using ModerationConsole.Tests.Infrastructure;
 

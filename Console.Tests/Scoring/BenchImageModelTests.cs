@@ -1,6 +1,6 @@
 using ModerationConsole.Tests.Infrastructure;
 using Microsoft.ML.OnnxRuntime;
-using ModerationConsole.Scoring.Bench;
+using ModerationConsole.Bench;
 using Onnx;
 
 namespace ModerationConsole.Tests.Scoring;

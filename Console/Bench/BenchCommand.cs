@@ -15,12 +15,12 @@ public static class BenchCommand
     /// <summary>Every benchmark; one line each.</summary>
     public static IReadOnlyList<IBenchmark> All { get; } =
     [
-        new Audit.Exports.ExportBenchmark(),
-        new Queue.ClaimsBenchmark(),
-        new Ingest.IngestBenchmark(),
-        new Operations.CircuitMemoryBenchmark(),
-        new Scoring.Bench.ScoreBenchmark(),
-        new Bank.BankBenchmark(),
+        new ExportBenchmark(),
+        new ClaimsBenchmark(),
+        new IngestBenchmark(),
+        new CircuitMemoryBenchmark(),
+        new ScoreBenchmark(),
+        new BankBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

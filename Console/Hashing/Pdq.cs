@@ -1,3 +1,4 @@
+// Hand-written: no maintained .NET PDQ exists; bit-for-bit equal to Meta's C++ kernels on the same pixels (docs/architecture.md). 412 lines: one algorithm, its kernels kept together.
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;

@@ -1,3 +1,4 @@
+// Hand-written: libpng (inside Skia) inflates row by row; this decodes generators' PNGs 1.4–1.6× faster (docs/architecture.md).
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;

@@ -1,3 +1,4 @@
+// Hand-written reader: each field checked on its own and named in errors, the image decoded from the message's own bytes (docs/contract.md).
 using System.Buffers;
 using System.Text.Json;
 using ModerationConsole.Ingest.Validation;

@@ -1,3 +1,4 @@
+// Hand-written reader: the JSON reader's per-field errors over MessagePack; MessagePack-CSharp's Skip does not recurse safely (docs/contract.md).
 using System.Buffers;
 using MessagePack;
 using ModerationConsole.Ingest.Validation;

@@ -3,12 +3,12 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Dapper;
 using ModerationConsole.Accounts;
-using ModerationConsole.Bench;
 using ModerationConsole.Policy;
 using ModerationConsole.Review;
 using Npgsql;
+using ModerationConsole.Queue;
 
-namespace ModerationConsole.Queue;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// <c>bench claims</c>: N pending items (default 1,000,000) and 32 moderators claiming and deciding as fast as they can

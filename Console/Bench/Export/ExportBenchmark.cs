@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Dapper;
-using ModerationConsole.Bench;
 using ModerationConsole.Jobs;
+using ModerationConsole.Audit;
+using ModerationConsole.Audit.Exports;
 
-namespace ModerationConsole.Audit.Exports;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// <c>bench export</c>: a million decisions exported to CSV by the export job (the path large exports take), while the

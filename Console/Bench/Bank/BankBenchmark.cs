@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using ModerationConsole.Bench;
 using ModerationConsole.Hashing;
 using NpgsqlTypes;
+using ModerationConsole.Bank;
 
-namespace ModerationConsole.Bank;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// <c>bench bank [--hashes N] [--queries N]</c>: block-bank lookups with N banked hashes (default 1,000,000, loaded

@@ -7,9 +7,9 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
-using ModerationConsole.Bench;
+using ModerationConsole.Operations;
 
-namespace ModerationConsole.Operations;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// <c>bench memory</c>: server memory per connected moderator. The machine's Chromium (headless, driven over the

@@ -2,8 +2,9 @@ using ModerationConsole.Policy;
 using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Onnx;
 using Onnx;
+using ModerationConsole.Scoring;
 
-namespace ModerationConsole.Scoring.Bench;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// Image classifiers of a real shape with random weights (speed does not depend on them), built in C# so that

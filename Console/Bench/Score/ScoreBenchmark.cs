@@ -3,13 +3,13 @@ using System.Security.Cryptography;
 using Dapper;
 using Microsoft.ML.OnnxRuntime;
 using ModerationConsole.Audit;
-using ModerationConsole.Bench;
 using ModerationConsole.Scoring.Images;
 using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Runtime;
 using ModerationConsole.Simulate;
+using ModerationConsole.Scoring;
 
-namespace ModerationConsole.Scoring.Bench;
+namespace ModerationConsole.Bench;
 
 /// <summary>
 /// <c>bench score [--items N] [--batch N] [--model MANIFEST] [--chunk N]</c>: re-scoring throughput end to end (item ids
