@@ -1,4 +1,4 @@
-// Hand-written reader: the JSON reader's per-field errors over MessagePack; MessagePack-CSharp's Skip does not recurse safely (docs/contract.md).
+// Hand-written reader: the JSON reader's per-field errors over MessagePack, so a value of the wrong type is a field error, not a failed call.
 using System.Buffers;
 using MessagePack;
 using ModerationConsole.Ingest.Validation;
