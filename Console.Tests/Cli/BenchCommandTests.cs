@@ -5,7 +5,7 @@ namespace ModerationConsole.Tests.Cli;
 /// <summary>
 /// The benchmarks run end to end at a small size, so they keep working between the runs that measure: each prints its
 /// figures and a goal line, exits 0 or 1 (goal met or not), and leaves no scratch database behind. The figures
-/// themselves are taken with the full sizes and reported in the README, never judged here.
+/// themselves are taken with the full sizes and reported in docs/benchmarks.md, never judged here.
 /// </summary>
 [Trait(TestKind.Trait, TestKind.Bench)]
 public sealed class BenchCommandTests(PostgresFixture postgres)

@@ -4,7 +4,7 @@ namespace ModerationConsole.Data;
 
 public static class DataRegistration
 {
-    /// <summary>What the console runs as: a member of <see cref="ApplicationRole.Group"/> (see README, "Database roles").</summary>
+    /// <summary>What the console runs as: a member of <see cref="ApplicationRole.Group"/> (see docs/operations.md, "Database roles").</summary>
     public const string ConnectionStringName = "Moderation";
 
     /// <summary>The schema owner, for migrations only; when unset, migrations use <see cref="ConnectionStringName"/>.</summary>

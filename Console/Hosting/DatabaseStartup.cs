@@ -21,7 +21,7 @@ public sealed class DatabaseStartup(
         if (await db.ReadAsync(c => c.ExecuteScalarAsync<bool>(ApplicationRole.CanRewriteAuditSql), ct))
             logger.LogWarning(
                 "The console's database role can update or delete audit entries (it owns the schema or is a superuser). Connect " +
-                "ConnectionStrings:{Console} as a member of {Group} and run migrations through ConnectionStrings:{Migrations} (README, \"Database roles\").",
+                "ConnectionStrings:{Console} as a member of {Group} and run migrations through ConnectionStrings:{Migrations} (docs/operations.md, \"Database roles\").",
                 DataRegistration.ConnectionStringName, ApplicationRole.Group, DataRegistration.MigrationsConnectionStringName);
         return applied;
     }

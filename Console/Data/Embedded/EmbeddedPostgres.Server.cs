@@ -190,7 +190,7 @@ public sealed partial class EmbeddedPostgres
     /// faults were a tenth of the machine's time during bench ingest, and these settings took out two thirds of the
     /// server's. Allocations up to 32 MiB (glibc's ceiling for this setting) now come from the heap, and up to 64 MiB of
     /// free heap stays with a backend between calls. A server the console does not start needs the same two variables in
-    /// its own environment (README, "PostgreSQL server settings").
+    /// its own environment (docs/operations.md, "PostgreSQL server settings").
     /// </summary>
     static readonly IReadOnlyDictionary<string, string> ServerMemoryEnvironment = new Dictionary<string, string>
     {
