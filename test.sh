@@ -6,8 +6,13 @@
 # ./test.sh --filter-class "*ClaimTests" runs one class. With CI=true, restore refuses packages that differ from packages.lock.json.
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/ensure-packages.sh postgres chromium
+scripts/ensure-packages.sh postgres chromium npm
+# nsfwjs and TensorFlow.js for the tests that compare the console with them (versions and hashes in the lock file).
+if [ ! -f Console.Tests/Peers/node_modules/.package-lock.json ] || [ Console.Tests/Peers/package-lock.json -nt Console.Tests/Peers/node_modules/.package-lock.json ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --prefix Console.Tests/Peers
+fi
 dotnet build ModerationConsole.sln -c Release
+dotnet Console/bin/Release/net10.0/ModerationConsole.dll model install-default
 log=$(mktemp)
 set +e
 dotnet test --solution ModerationConsole.sln -c Release --no-build -- "$@" 2>&1 | tee "$log"

@@ -2,6 +2,8 @@
 # Installs the machine packages the console and its tests need, only when missing:
 #   postgres  - PostgreSQL server binaries (initdb, pg_ctl) for the embedded cluster
 #   chromium  - Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
+#   npm       - npm and Node.js: `model install-default` fetches the default image model's package with `npm pack`,
+#               and the tests run nsfwjs itself to compare with the console
 set -euo pipefail
 
 want=("$@")
@@ -14,6 +16,8 @@ for what in "${want[@]}"; do
       fi ;;
     chromium)
       command -v chromium >/dev/null 2>&1 || missing+=(chromium) ;;
+    npm)
+      command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
     *) echo "ensure-packages: unknown package group '$what'" >&2; exit 2 ;;
   esac
 done

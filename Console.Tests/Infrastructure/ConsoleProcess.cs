@@ -117,6 +117,9 @@ public static class ConsoleProcess
         foreach (var arg in args) info.ArgumentList.Add(arg);
         // As for in-process test consoles: two job workers keep a test run's connection count in bounds.
         info.Environment["Jobs__WorkerCount"] = "2";
+        // As for in-process test consoles: no models unless a test brings its own, and no scoring of new items.
+        info.Environment["Scoring__ModelsDirectory"] = TestConsole.EmptyModelsDirectory.Value;
+        info.Environment["Scoring__NewItemsInterval"] = "00:00:00";
         foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the console.");
     }

@@ -26,6 +26,8 @@ public sealed class TestConsole : IAsyncDisposable
     public IServiceProvider Services => app.Services;
     public T Service<T>() where T : notnull => app.Services.GetRequiredService<T>();
 
+    internal static readonly Lazy<string> EmptyModelsDirectory = new(() => Directory.CreateTempSubdirectory("mc-no-models-").FullName);
+
     public static async Task<TestConsole> StartAsync(PostgresFixture postgres, params string[] settings) =>
         await StartOnAsync(await postgres.CreateDatabaseAsync(), settings);
 
@@ -40,6 +42,10 @@ public sealed class TestConsole : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             // Many consoles run at once in a test run; two job workers each keep the cluster's connections in bounds.
             "--Jobs:WorkerCount=2",
+            // No models unless a test brings its own (the repository's models/ may hold the default one), and items
+            // scored only when a test asks (re-scoring jobs, or NewItemScoring with an interval).
+            $"--Scoring:ModelsDirectory={EmptyModelsDirectory.Value}",
+            "--Scoring:NewItemsInterval=00:00:00",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

@@ -19,6 +19,11 @@ public static class CommandLine
           simulate --url URL --key KEY      stream demo generations to a console's ingest hub
                    [--rate N] [--count N] [--batch N] [--seed N]
                                             (--count 0, the default, streams until Ctrl+C)
+          model install-default             fetch the default image model (nsfwjs' MobileNetV2) with npm, check
+                                            its integrity and convert it into the models folder, once
+          model import-tfjs PATH --name NAME [--folder F] [--labels a,b,...] [--categories label=category,...]
+                                            convert a TF.js layers model (folder or npm .tgz) into the models folder
+          score [--model NAME] FILE...      score images with an image classifier; one JSON line per file
           hash FILE...                      print each image's PDQ hash as Meta's tools do: pdqhex,quality,file
           audit verify                      re-compute the audit log's hash chain; exit 1 naming the first
                                             entry that does not match
@@ -46,6 +51,8 @@ public static class CommandLine
                 "simulate" => await SimulateCommand.RunAsync(arguments),
                 "audit" => await AdminCommands.AuditAsync(arguments),
                 "hash" => HashCommand.Run(arguments, System.Console.Out, System.Console.Error),
+                "model" => await ModelCommand.RunAsync(arguments),
+                "score" => await ScoreCommand.RunAsync(arguments, System.Console.Out),
                 "bench" => await Bench.BenchCommand.RunAsync(arguments),
                 "help" => PrintUsage(System.Console.Out, 0),
                 _ => throw new UsageException($"unknown command '{command}'"),
@@ -56,7 +63,7 @@ public static class CommandLine
             await System.Console.Error.WriteLineAsync($"error: {ex.Message}");
             return PrintUsage(System.Console.Error, 2);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Npgsql.NpgsqlException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Npgsql.NpgsqlException or InvalidDataException or NotSupportedException or IOException)
         {
             // Operational failures (bad values, a refused key, an unreachable database): the message says what to fix.
             await System.Console.Error.WriteLineAsync($"error: {ex.Message}");

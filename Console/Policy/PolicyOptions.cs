@@ -35,6 +35,10 @@ public static class DefaultPolicy
             Reason = "The image was removed because it promotes illegal goods or activities." },
         new() { Name = "harassment", Label = "Harassment", ReviewAt = 0.6, AutoBlockAt = 0.95, Severity = 30,
             Reason = "The image was removed because it harasses or demeans a person." },
+        // Sexually suggestive but not explicit (the default image model's "Sexy": swimwear, underwear, poses): a person
+        // looks when the model is sure, nothing is blocked on it alone.
+        new() { Name = "suggestive", Label = "Suggestive (not explicit)", ReviewAt = 0.9, Severity = 20,
+            Reason = "The image was removed because it is sexually suggestive in a way the platform does not allow." },
     ];
 
     /// <summary>

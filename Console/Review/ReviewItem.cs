@@ -2,6 +2,9 @@ namespace ModerationConsole.Review;
 
 public sealed record CategoryScore(string Category, string Label, double Score, bool Flagged);
 
+/// <summary>One active classifier version's scores of the item (<c>item_scores.source</c> = name@version).</summary>
+public sealed record ClassifierScores(string Source, IReadOnlyList<CategoryScore> Scores);
+
 public sealed record PriorDecision(long ItemId, string Decision, IReadOnlyList<string> Categories, bool Automated, DateTimeOffset DecidedAt);
 
 /// <summary>Everything the review screen shows about one item. All text here is user-supplied and rendered as text only.</summary>
@@ -29,4 +32,5 @@ public sealed record ReviewItem(
     IReadOnlyDictionary<string, string> Metadata,
     int UserStrikes,
     IReadOnlyList<PriorDecision> UserHistory,
-    int? ImageHashQuality = null);
+    int? ImageHashQuality = null,
+    IReadOnlyList<ClassifierScores>? Classifiers = null);

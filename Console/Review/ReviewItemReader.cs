@@ -29,12 +29,24 @@ public sealed class ReviewItemReader(Db db)
         var scores = (await connection.QueryAsync<(string Category, float Score)>(
                 "select category, score from item_scores where item_id = @itemId and source = 'upstream' order by score desc, category",
                 new { itemId }))
-            .Select(s =>
-            {
-                var rule = policy.Document.Find(s.Category);
-                return new CategoryScore(s.Category, rule?.Label ?? s.Category, s.Score, rule is not null && s.Score >= rule.ReviewAt);
-            })
+            .Select(s => Scored(s.Category, s.Score))
             .ToList();
+        // The active classifiers' own scores, beside the producer's: routing reads the stronger of each.
+        var classifiers = (await connection.QueryAsync<(string Source, string Category, float Score)>(
+                """
+                select s.source, s.category, s.score
+                from item_scores s join classifier_versions v on v.active and s.source = v.name || '@' || v.version
+                where s.item_id = @itemId order by s.source, s.score desc, s.category
+                """, new { itemId }))
+            .GroupBy(s => s.Source)
+            .Select(g => new ClassifierScores(g.Key, g.Select(s => Scored(s.Category, s.Score)).ToList()))
+            .ToList();
+
+        CategoryScore Scored(string category, double score)
+        {
+            var rule = policy.Document.Find(category);
+            return new CategoryScore(category, rule?.Label ?? category, score, rule is not null && score >= rule.ReviewAt);
+        }
 
         var history = (await connection.QueryAsync<PriorDecisionRow>(
             """
@@ -52,7 +64,8 @@ public sealed class ReviewItemReader(Db db)
 
         return new ReviewItem(row.Id, row.Queue ?? "", row.GenerationId, row.ProducerName, row.UserId, row.Prompt, row.NegativePrompt,
             row.Model, row.CreatedAt, row.ReceivedAt, row.Route, row.RouteCategories, row.Priority, row.Jurisdiction, row.UserTier,
-            row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history, row.ImageHashQuality);
+            row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history, row.ImageHashQuality,
+            classifiers);
     }, ct);
 
     // Settable properties rather than positional records: Dapper reads text[] as System.Array, which it cannot match

@@ -14,7 +14,7 @@ namespace ModerationConsole.Scoring;
 /// items an earlier (crashed or cancelled) run scored are not scored again (scoring skips them, and writes with ON
 /// CONFLICT DO NOTHING) but are still routed again, so nothing is scored twice and nothing is left unrouted.
 /// </summary>
-public sealed class RescoreJob(Db db, ScoringService scoring, BacklogRouter router, IOptions<ScoringOptions> options) : IJobHandler
+public sealed class RescoreJob(Db db, BacklogScoring backlog, IOptions<ScoringOptions> options) : IJobHandler
 {
     public const string JobKind = "rescore";
     private int ChunkSize => options.Value.RescoreChunkSize;
@@ -41,18 +41,11 @@ public sealed class RescoreJob(Db db, ScoringService scoring, BacklogRouter rout
                 new { after, chunkSize = ChunkSize }), ct)).AsList();
             if (ids.Count == 0) break;
 
-            var batch = await scoring.ScoreBatchAsync(name, version, ids, Actor.Console, ct);
-            scored += batch.Scored;
-            undecodable += batch.Undecodable.Count;
-            var (movedNow, decidedNow) = await db.InTransactionAsync(async (connection, transaction) =>
-            {
-                var policy = await PolicyStore.LoadActiveAsync(connection, transaction);
-                var items = (await connection.QueryAsync<RoutableItem>(BacklogRouter.LockedBatch("r.id = any(@ids)"),
-                    new { ids = ids.ToArray(), limit = ids.Count }, transaction)).AsList();
-                return await router.RerouteAsync(connection, transaction, policy, items, $"re-scored by {source}");
-            }, ct);
-            moved += movedNow;
-            decided += decidedNow;
+            var step = await backlog.ScoreAndRouteAsync(name, version, ids, ct);
+            scored += step.Scored;
+            undecodable += step.Undecodable;
+            moved += step.Moved;
+            decided += step.Decided;
             done += ids.Count;
             after = ids[^1];
             await context.ReportAsync(done, Math.Max(total, done));

@@ -22,6 +22,19 @@ public sealed class ScoringOptions
     /// </summary>
     public int RescoreChunkSize { get; set; } = 256;
 
+    /// <summary>
+    /// How often active classifiers score the pending items they have not scored yet (new arrivals; the whole backlog
+    /// after a start) on instances that work the <c>gpu</c> queue. Zero turns it off: items are then scored only by
+    /// re-scoring jobs.
+    /// </summary>
+    public TimeSpan NewItemsInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The image model registered and activated the first time the models folder holds it (<c>model install-default</c>
+    /// puts it there). Empty: none.
+    /// </summary>
+    public string DefaultImageModel { get; set; } = Import.DefaultImageModel.Name;
+
     /// <summary>Threads decoding and resizing images while the previous batch is inferred; 0 means one per core.</summary>
     public int DecodeThreads { get; set; }
 

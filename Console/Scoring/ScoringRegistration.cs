@@ -16,10 +16,13 @@ public static class ScoringRegistration
         builder.Services.AddSingleton<ClassifierStore>();
         builder.Services.AddSingleton<ClassifierHost>();
         builder.Services.AddSingleton<ScoringService>();
+        builder.Services.AddSingleton<BacklogScoring>();
         builder.Services.AddSingleton<RescoreJob>();
         builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<RescoreJob>());
         builder.Services.AddSingleton<PromptModelService>();
         builder.Services.AddHostedService<ScoringStartup>();
+        builder.Services.AddSingleton<NewItemScoring>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<NewItemScoring>());
         return builder;
     }
 }

@@ -43,12 +43,11 @@ public sealed class ScoringService(Db db, ClassifierHost host, IOptions<ScoringO
         for (var i = 0; i < rows.Count; i++)
         {
             if (scores[i] is not { } itemScores) { undecodable.Add(rows[i].Id); continue; }
-            for (var label = 0; label < manifest.Labels.Count; label++)
+            foreach (var (category, score) in CategoryScores(manifest, itemScores))
             {
-                if (manifest.Labels[label].Category is not { } category) continue;
                 ids.Add(rows[i].Id);
                 categories.Add(category);
-                values.Add(itemScores[label]);
+                values.Add(score);
             }
         }
         var scored = rows.Count - undecodable.Count;
@@ -73,5 +72,20 @@ public sealed class ScoringService(Db db, ClassifierHost host, IOptions<ScoringO
             return true;
         }, ct);
         return new ScoredBatch(manifest.Source, scored, itemIds.Count - rows.Count, undecodable);
+    }
+
+    /// <summary>Each category's score from the labels that feed it, combined as the manifest says (max, or sum capped at 1).</summary>
+    public static IEnumerable<(string Category, double Score)> CategoryScores(Manifest.ClassifierManifest manifest, ReadOnlySpan<float> labelScores)
+    {
+        var scores = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var label = 0; label < manifest.Labels.Count; label++)
+        {
+            if (manifest.Labels[label].Category is not { } category) continue;
+            var value = (double)labelScores[label];
+            scores[category] = scores.TryGetValue(category, out var sofar)
+                ? manifest.Combine == "sum" ? Math.Min(1, sofar + value) : Math.Max(sofar, value)
+                : value;
+        }
+        return scores.Select(pair => (pair.Key, pair.Value));
     }
 }

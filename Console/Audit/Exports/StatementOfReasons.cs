@@ -32,6 +32,7 @@ public sealed record StatementOfReasons(
     static readonly Dictionary<string, string> Categories = new(StringComparer.Ordinal)
     {
         ["sexual"] = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+        ["suggestive"] = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
         ["sexual_minors"] = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
         ["violence"] = "STATEMENT_CATEGORY_VIOLENCE",
         ["self_harm"] = "STATEMENT_CATEGORY_SELF_HARM",

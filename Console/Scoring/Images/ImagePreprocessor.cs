@@ -16,6 +16,8 @@ public sealed class ImagePreprocessor
     private readonly float[] scale = new float[3];
     private readonly float[] offset = new float[3];
     private readonly SKSamplingOptions sampling;
+    /// <summary>Each channel's float for each byte value, (v / 255 − mean) / std: the align-corners path maps before it resizes.</summary>
+    private readonly float[] lookup = new float[3 * 256];
 
     public ImagePreprocessor(ImageInput input)
     {
@@ -25,6 +27,7 @@ public sealed class ImagePreprocessor
             // (v / 255 − mean) / std == v · scale + offset: one multiply-add per value in the inner loop.
             scale[c] = 1f / (255f * input.Std[c]);
             offset[c] = -input.Mean[c] / input.Std[c];
+            for (var v = 0; v < 256; v++) lookup[c * 256 + v] = (v / 255f - input.Mean[c]) / input.Std[c];
         }
         sampling = input.Sampler switch
         {
@@ -47,6 +50,13 @@ public sealed class ImagePreprocessor
         using var decoded = RgbaBitmap.Decode(encoded);
         if (decoded is null) return false;
         var bounds = new SKSizeI(decoded.Width, decoded.Height);
+        if (input.Sampler == "bilinear-align-corners")
+        {
+            // As TF.js: scaled first, then resized in floats; an image already the right size is used as it is.
+            AlignCornersResize.Write(decoded.GetPixelSpan(), decoded.RowBytes, bounds.Width, bounds.Height,
+                input.Width, input.Height, lookup, input.Layout == "NCHW", destination);
+            return true;
+        }
 
         var (width, height) = ResizedSize(bounds.Width, bounds.Height);
         // The decoded bitmap is used as it is when already the right size: resampling it would only blur.

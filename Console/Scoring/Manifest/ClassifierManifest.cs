@@ -21,15 +21,26 @@ public sealed record ClassifierManifest
     public string Activation { get; init; } = "none";
     /// <summary>One per output column, in order; a label without a category is computed but not stored (e.g. "normal").</summary>
     public required IReadOnlyList<ManifestLabel> Labels { get; init; }
+    /// <summary>
+    /// How several labels of one category make its score: <c>max</c> (independent outputs), or <c>sum</c> for the
+    /// classes of one softmax, which exclude each other (nsfwjs' Porn and Hentai are together the chance of sexual content).
+    /// </summary>
+    public string Combine { get; init; } = "max";
     public ImageInput? Image { get; init; }
     public TextInput? Text { get; init; }
     public string? Description { get; init; }
+    /// <summary>The model's licence, e.g. <c>MIT</c>.</summary>
+    public string? License { get; init; }
+    /// <summary>Where the model came from: package, version, integrity hash, path inside it.</summary>
+    public string? Origin { get; init; }
 
     /// <summary>The <c>item_scores.source</c> of this model's scores.</summary>
     [JsonIgnore] public string Source => $"{Name}@{Version}";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
+        // Manifests are files people read: apostrophes and '+' as they are (never rendered as markup).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
@@ -52,8 +63,7 @@ public sealed record ClassifierManifest
         if (!Labels.Any(l => l.Category is not null)) problems.Add("labels: at least one must map to a policy category");
         foreach (var label in Labels.Where(l => l.Category is not null && policyCategories is not null && !policyCategories.Contains(l.Category)))
             problems.Add($"labels: '{label.Name}' maps to '{label.Category}', which is not a policy category");
-        foreach (var duplicate in Labels.Where(l => l.Category is not null).GroupBy(l => l.Category).Where(g => g.Count() > 1))
-            problems.Add($"labels: category '{duplicate.Key}' is mapped more than once");
+        if (Combine is not ("max" or "sum")) problems.Add("combine: max or sum");
         switch (Modality)
         {
             case "image" when Image is null: problems.Add("image: required for an image model"); break;
@@ -81,7 +91,11 @@ public sealed record ImageInput
     public string Layout { get; init; } = "NCHW";
     /// <summary><c>stretch</c> to the size, or <c>crop</c>: scale to cover it, then cut the centre.</summary>
     public string Resize { get; init; } = "stretch";
-    /// <summary><c>bilinear</c>, <c>bicubic</c> or <c>nearest</c>.</summary>
+    /// <summary>
+    /// <c>bilinear</c>, <c>bicubic</c> or <c>nearest</c> (Skia, on 8-bit pixels), or <c>bilinear-align-corners</c>:
+    /// TensorFlow's <c>resizeBilinear</c> with <c>alignCorners</c> on the scaled floats, as TF.js models such as nsfwjs
+    /// prepare their input.
+    /// </summary>
     public string Sampler { get; init; } = "bilinear";
     public IReadOnlyList<float> Mean { get; init; } = [0f, 0f, 0f];
     public IReadOnlyList<float> Std { get; init; } = [1f, 1f, 1f];
@@ -92,7 +106,9 @@ public sealed record ImageInput
         if (Width is < 1 or > 4096 || Height is < 1 or > 4096) yield return "image.width, image.height: 1 to 4096";
         if (Layout is not ("NCHW" or "NHWC")) yield return "image.layout: NCHW or NHWC";
         if (Resize is not ("stretch" or "crop")) yield return "image.resize: stretch or crop";
-        if (Sampler is not ("bilinear" or "bicubic" or "nearest")) yield return "image.sampler: bilinear, bicubic or nearest";
+        if (Sampler is not ("bilinear" or "bicubic" or "nearest" or "bilinear-align-corners"))
+            yield return "image.sampler: bilinear, bicubic, nearest or bilinear-align-corners";
+        if (Sampler == "bilinear-align-corners" && Resize != "stretch") yield return "image.resize: bilinear-align-corners stretches";
         if (Mean.Count != 3 || Std.Count != 3) yield return "image.mean, image.std: three values (R, G, B)";
         if (Std.Any(s => s <= 0)) yield return "image.std: positive values";
     }

@@ -32,11 +32,11 @@ public sealed class PromptModelService(Db db, ClassifierStore store, PolicyStore
     public async Task<TrainedPromptModel> TrainAsync(Actor actor, long? userId, bool activate, CancellationToken ct = default)
     {
         var watch = Stopwatch.StartNew();
-        var categories = (await policies.LoadActiveAsync(ct)).Document.Categories.Select(c => c.Name).ToList();
         var shipped = ShippedPrompts.Load();
         var decisions = await DecisionExamplesAsync(ct);
         var useDecisions = decisions.Count >= options.Value.MinDecisionsForTraining;
         var training = shipped.Where(e => !e.HeldOut).Concat(useDecisions ? decisions : []).ToList();
+        var categories = PromptTrainer.LearnableCategories((await policies.LoadActiveAsync(ct)).Document.Categories.Select(c => c.Name), training);
         var heldOut = shipped.Where(e => e.HeldOut).ToList();
 
         // CPU-bound for a few seconds: off the caller's thread (a Blazor circuit, a request).

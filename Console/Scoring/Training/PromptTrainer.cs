@@ -20,6 +20,16 @@ public sealed record TrainingSettings
 /// </summary>
 public static class PromptTrainer
 {
+    /// <summary>
+    /// The policy categories the examples teach, in policy order: a category no prompt is labelled with (such as
+    /// <c>suggestive</c>, which only images show) cannot be learnt, and a constant score for it would only mislead.
+    /// </summary>
+    public static IReadOnlyList<string> LearnableCategories(IEnumerable<string> policyCategories, IEnumerable<PromptExample> examples)
+    {
+        var labelled = examples.SelectMany(e => e.Labels).ToHashSet(StringComparer.Ordinal);
+        return policyCategories.Where(labelled.Contains).ToList();
+    }
+
     public static PromptModel Train(IReadOnlyList<PromptExample> examples, IReadOnlyList<string> categories, TrainingSettings settings)
     {
         var text = new TextInput { IdsInput = "ids", MaskInput = "mask", Buckets = settings.Buckets };

