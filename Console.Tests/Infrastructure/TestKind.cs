@@ -24,5 +24,8 @@ public static class TestKind
     /// <summary>Each benchmark run at a small size, so it keeps working between measured runs.</summary>
     public const string Bench = "bench";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string> { Unit, Database, Browser, Faults, Bench };
+    /// <summary>The console compared with a reference implementation run in Node.js (nsfwjs, TensorFlow.js).</summary>
+    public const string Peer = "peer";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string> { Unit, Database, Browser, Faults, Bench, Peer };
 }

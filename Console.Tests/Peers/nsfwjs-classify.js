@@ -3,6 +3,8 @@
 // LIST.json: [{ "file": "a.rgb", "width": 300, "height": 200 }, ...], each file width × height × 3 bytes, row by row.
 // Prints one JSON line per picture: { "file", "classes": { "Drawing": p, ... } }, every class's probability.
 const fs = require('fs');
+// TensorFlow.js and nsfwjs greet on the console; standard output carries only the results.
+console.log = console.info = console.warn = (...args) => process.stderr.write(args.join(' ') + '\n');
 const tf = require('@tensorflow/tfjs');
 const nsfwjs = require('nsfwjs');
 

@@ -56,6 +56,32 @@ public sealed class ReviewItemViewTests : BunitContext
     }
 
     [Fact]
+    public void Each_active_classifiers_scores_follow_the_producers_with_the_negligible_ones_counted_not_drawn()
+    {
+        var item = Item() with
+        {
+            Classifiers =
+            [
+                new ClassifierScores("nsfwjs-mobilenet-v2@4.4.0",
+                    [new CategoryScore("sexual", "Sexual content", 0.93, true), new CategoryScore("suggestive", "Suggestive (not explicit)", 0.004, false)]),
+                new ClassifierScores("prompt-fasttext@1",
+                    [new CategoryScore("hate", "Hate", 0.001, false), new CategoryScore("violence", "Violence and gore", 0.0, false)]),
+            ],
+        };
+
+        var view = RenderView(item);
+
+        Assert.Equal(["Scores (nsfwjs-mobilenet-v2@4.4.0)", "Scores (prompt-fasttext@1)"],
+            view.FindAll("[data-testid=classifier-source]").Select(e => e.TextContent.Trim()));
+        var drawn = Assert.Single(view.FindAll("[data-testid=classifier-score]"));
+        Assert.Contains("Sexual content", drawn.TextContent);
+        Assert.Contains("0.93", drawn.TextContent);
+        Assert.Equal(["1 more category below 0.01", "Every category below 0.01"],
+            view.FindAll("[data-testid=classifier-below]").Select(e => e.TextContent.Trim()));
+        Assert.Equal(2, view.FindAll("[data-testid=score]").Count); // the producer's, unchanged
+    }
+
+    [Fact]
     public void Risky_terms_in_the_prompt_are_marked()
     {
         var view = RenderView(Item());

@@ -60,7 +60,7 @@ public static class ScoreCommand
                     classes = model.Manifest.Labels.Select((label, j) => (label.Name, Value: (double)values[j])).ToDictionary(p => p.Name, p => p.Value),
                     categories = ScoringService.CategoryScores(model.Manifest, values).ToDictionary(p => p.Category, p => p.Score),
                 }
-                : new { file = files[readable[k]], error = "not an image this console decodes (PNG, JPEG or WebP), or truncated" };
+                : new { file = files[readable[k]], error = "does not decode: not a PNG, JPEG or WebP, or truncated" };
         for (var i = 0; i < files.Count; i++)
         {
             if (errors[i] is { } error) results[i] = new { file = files[i], error };

@@ -60,7 +60,7 @@ public sealed class NewItemScoring(Db db, BacklogScoring backlog, IOptions<Scori
                     scored += step.Scored;
                     walkedUpTo[source] = after = ids[^1];
                     if (step.Scored > 0)
-                        logger.LogInformation("{Source} scored {Scored} new items ({Moved} moved queue, {Decided} decided automatically)",
+                        logger.LogDebug("{Source} scored {Scored} new items ({Moved} moved queue, {Decided} decided automatically)",
                             source, step.Scored, step.Moved, step.Decided);
                 }
             }
