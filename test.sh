@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/ensure-packages.sh postgres chromium npm
 # nsfwjs and TensorFlow.js for the tests that compare the console with them (versions and hashes in the lock file).
-if [ ! -f Console.Tests/Peers/node_modules/.package-lock.json ] || [ Console.Tests/Peers/package-lock.json -nt Console.Tests/Peers/node_modules/.package-lock.json ]; then
-  npm ci --ignore-scripts --no-audit --no-fund --prefix Console.Tests/Peers
+if [ ! -f scripts/nsfwjs/node_modules/.package-lock.json ] || [ scripts/nsfwjs/package-lock.json -nt scripts/nsfwjs/node_modules/.package-lock.json ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --prefix scripts/nsfwjs
 fi
 dotnet build ModerationConsole.sln -c Release
 dotnet Console/bin/Release/net10.0/ModerationConsole.dll model install-default

@@ -1,5 +1,4 @@
-using ModerationConsole.Hosting;
-using ModerationConsole.Scoring;
+using ModerationConsole.Scoring.Runtime;
 using ModerationConsole.Scoring.Import;
 using ModerationConsole.Scoring.Manifest;
 
@@ -65,10 +64,5 @@ public static class ModelCommand
         return names.Select(n => new ManifestLabel(n, mapping.GetValueOrDefault(n))).ToList();
     }
 
-    private static string ModelsDirectory(CliArguments arguments)
-    {
-        var builder = ConsoleHost.CreateBuilder(arguments.Remaining);
-        var configured = builder.Configuration.GetSection(ScoringOptions.Section).Get<ScoringOptions>()?.ModelsDirectory ?? new ScoringOptions().ModelsDirectory;
-        return Path.GetFullPath(configured, builder.Environment.ContentRootPath);
-    }
+    private static string ModelsDirectory(CliArguments arguments) => ModelFolder.Resolve(arguments.Remaining);
 }

@@ -40,6 +40,14 @@ public sealed class ModelFolder(IOptions<ScoringOptions> options, IHostEnvironme
         return (models, problems);
     }
 
+    /// <summary>The models folder as a command sees it: <c>Scoring:ModelsDirectory</c> from the configuration and these arguments.</summary>
+    public static string Resolve(string[] args)
+    {
+        var builder = Hosting.ConsoleHost.CreateBuilder(args);
+        var options = builder.Configuration.GetSection(ScoringOptions.Section).Get<ScoringOptions>() ?? new ScoringOptions();
+        return Path.GetFullPath(options.ModelsDirectory, builder.Environment.ContentRootPath);
+    }
+
     public DroppedModel? Find(string name, string version) =>
         Scan(null).Models
             .FirstOrDefault(m => m.Manifest.Name == name && m.Manifest.Version == version);
