@@ -2,7 +2,7 @@
 # Runs every test: unit, PostgreSQL-backed, SignalR over loopback, bUnit and the headless-Chromium browser tests.
 # The test fixture starts its own PostgreSQL cluster from the machine's binaries; nothing needs to be running.
 # Arguments go to the test runner: ./test.sh --filter-trait "Kind=unit" runs the tests that need no database,
-# process or browser (seconds); the kinds are unit, database, browser, faults and bench (Console.Tests/Infrastructure/TestKind.cs).
+# process or browser (seconds); the kinds are unit, database, browser, faults, bench and peer (Console.Tests/Infrastructure/TestKind.cs).
 # ./test.sh --filter-class "*ClaimTests" runs one class. With CI=true, restore refuses packages that differ from packages.lock.json.
 set -euo pipefail
 cd "$(dirname "$0")"

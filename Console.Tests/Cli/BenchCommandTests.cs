@@ -15,7 +15,8 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
     [InlineData("ingest", "hub items/s / COPY items/s, medians", new[] { "--items", "200", "--rounds", "2", "--connections", "2", "--warmup", "100", "--warmup-rounds", "1" })]
     [InlineData("claims", "console claims/s / pgbench claims/s", new[] { "--rows", "10000", "--seconds", "5", "--warmup-rounds", "1" })]
     [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
-    [InlineData("score", "mobilenetv2: end-to-end / raw", new[] { "--items", "100" })]
+    // The default image model as ./test.sh installs it into the repository's models/, and nsfwjs from scripts/nsfwjs.
+    [InlineData("score", "end-to-end / nsfwjs", new[] { "--items", "100", "--nsfwjs-images", "1", "--Scoring:ModelsDirectory=models" })]
     [InlineData("bank", "multi-index / brute force", new[] { "--hashes", "5000", "--queries", "200" })]
     public async Task Each_benchmark_runs_at_a_small_size_and_reports_its_figures(string name, string expectedLine, string[] options)
     {
