@@ -7,8 +7,9 @@ namespace ModerationConsole.Scoring;
 
 /// <summary>
 /// Scores pending items with every active classifier version as they arrive, and routes them again on the new scores:
-/// every <see cref="ScoringOptions.NewItemsInterval"/>, each active version walks the pending items it has not yet
-/// walked (the whole backlog once after a start, then only new ones) in steps of <see cref="ScoringOptions.RescoreChunkSize"/>.
+/// every <see cref="ScoringOptions.NewItemsInterval"/>, each active version scores the pending items that lack its
+/// scores (the whole backlog once after a start, then the items of the last half minute and newer) in steps of
+/// <see cref="ScoringOptions.RescoreChunkSize"/>.
 /// It runs where GPU work runs (instances whose <c>Jobs:Queues</c> include <c>gpu</c>), one instance at a time (an
 /// advisory lock), and scores nothing twice (<see cref="ScoringService"/> skips items already scored).
 /// </summary>
@@ -16,6 +17,8 @@ public sealed class NewItemScoring(Db db, BacklogScoring backlog, IOptions<Scori
     ILogger<NewItemScoring> logger) : BackgroundService
 {
     private const long LockKey = 0x4d435f53434f5245; // "MC_SCORE"
+    /// <summary>Longer than any ingest transaction takes to commit after it inserted its items.</summary>
+    private static readonly TimeSpan CommitLag = TimeSpan.FromSeconds(30);
     private readonly Dictionary<string, long> walkedUpTo = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -53,16 +56,25 @@ public sealed class NewItemScoring(Db db, BacklogScoring backlog, IOptions<Scori
                 while (true)
                 {
                     var ids = (await connection.QueryAsync<long>(
-                        "select r.id from review_items r where r.status = 'pending' and r.id > @after order by r.id limit @limit",
-                        new { after, limit = options.Value.RescoreChunkSize })).AsList();
+                        """
+                        select r.id from review_items r
+                        where r.status = 'pending' and r.id > @after
+                          and not exists (select 1 from item_scores s where s.item_id = r.id and s.source = @source)
+                        order by r.id limit @limit
+                        """, new { after, source, limit = options.Value.RescoreChunkSize })).AsList();
                     if (ids.Count == 0) break;
                     var step = await backlog.ScoreAndRouteAsync(name, version, ids, ct);
                     scored += step.Scored;
-                    walkedUpTo[source] = after = ids[^1];
+                    after = ids[^1]; // this round moves on past items that do not decode
                     if (step.Scored > 0)
                         logger.LogDebug("{Source} scored {Scored} new items ({Moved} moved queue, {Decided} decided automatically)",
                             source, step.Scored, step.Moved, step.Decided);
                 }
+                // Ids are taken when an item is inserted, so one still committing can have a lower id than items already
+                // walked: the next round starts again from items that arrived within the last CommitLag.
+                walkedUpTo[source] = await connection.ExecuteScalarAsync<long?>(
+                    "select max(id) from review_items where id <= @after and received_at < now() - @lag",
+                    new { after, lag = CommitLag }) ?? walkedUpTo.GetValueOrDefault(source);
             }
             return scored;
         }
