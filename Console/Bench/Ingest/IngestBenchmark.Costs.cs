@@ -1,22 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Runtime;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
-using ModerationConsole.Audit;
-using ModerationConsole.Decisions;
-using ModerationConsole.Hashing;
-using ModerationConsole.Policy;
-using ModerationConsole.Producers;
 using ModerationConsole.Simulate;
-using Npgsql;
-using NpgsqlTypes;
-using SkiaSharp;
 using ModerationConsole.Ingest;
 
 namespace ModerationConsole.Bench;

@@ -1,11 +1,5 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
-using Npgsql;
 
 namespace ModerationConsole.Data;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using ModerationConsole.Scoring.Onnx;
-using Onnx;
 
 namespace ModerationConsole.Scoring.Import;
 
