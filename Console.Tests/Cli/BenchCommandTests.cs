@@ -26,7 +26,7 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
 
         Assert.True(result.ExitCode is 0 or 1, $"exit {result.ExitCode}: {result.Errors}");
         Assert.Contains($"bench {name}:", result.Output);
-        Assert.Contains(expectedLine, result.Output);
+        Assert.True(result.Output.Contains(expectedLine), $"'{expectedLine}' is missing.\nOutput:\n{result.Output}\nErrors:\n{result.Errors}");
         await using var connection = new Npgsql.NpgsqlConnection(server);
         await connection.OpenAsync();
         await using var scratch = new Npgsql.NpgsqlCommand("select count(*) from pg_database where datname like @prefix", connection);
