@@ -17,7 +17,14 @@ namespace ModerationConsole.Cli;
 /// </summary>
 public static class ScoreCommand
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>One file's line: its scores, or why it has none.</summary>
+    private sealed record ScoreLine(string File, Dictionary<string, double>? Classes = null, Dictionary<string, double>? Categories = null, string? Error = null);
 
     public static async Task<int> RunAsync(CliArguments arguments, TextWriter output)
     {
@@ -50,23 +57,19 @@ public static class ScoreCommand
         var scores = await ImageBatchRunner.RunAsync(classifier, readable.Select(i => images[i]!).ToList(),
             Math.Max(1, options.BatchSize), options.DecodeThreads, CancellationToken.None);
 
-        var failed = 0;
-        var results = new object[files.Count];
+        var lines = new ScoreLine[files.Count];
         for (var k = 0; k < readable.Count; k++)
-            results[readable[k]] = scores[k] is { } values
-                ? new
-                {
-                    file = files[readable[k]],
-                    classes = model.Manifest.Labels.Select((label, j) => (label.Name, Value: (double)values[j])).ToDictionary(p => p.Name, p => p.Value),
-                    categories = ScoringService.CategoryScores(model.Manifest, values).ToDictionary(p => p.Category, p => p.Score),
-                }
-                : new { file = files[readable[k]], error = "does not decode: not a PNG, JPEG or WebP, or truncated" };
+            lines[readable[k]] = scores[k] is { } values
+                ? new ScoreLine(files[readable[k]],
+                    model.Manifest.Labels.Select((label, j) => (label.Name, Value: (double)values[j])).ToDictionary(p => p.Name, p => p.Value),
+                    ScoringService.CategoryScores(model.Manifest, values).ToDictionary(p => p.Category, p => p.Score))
+                : new ScoreLine(files[readable[k]], Error: "does not decode: not a PNG, JPEG or WebP, or truncated");
         for (var i = 0; i < files.Count; i++)
         {
-            if (errors[i] is { } error) results[i] = new { file = files[i], error };
-            if (results[i].GetType().GetProperty("error") is not null) failed++;
-            await output.WriteLineAsync(JsonSerializer.Serialize(results[i], Json));
+            if (errors[i] is { } error) lines[i] = new ScoreLine(files[i], Error: error);
+            await output.WriteLineAsync(JsonSerializer.Serialize(lines[i], Json));
         }
+        var failed = lines.Count(l => l.Error is not null);
         return failed == 0 ? 0 : 1;
     }
 }
