@@ -1,4 +1,4 @@
-// Hand-written wrapper: SignalR's parser searches a message again on every read; 268 → 86 ms for a 9-MB message in 4-KB reads (bench ingest).
+// Hand-written wrapper: SignalR's parser searches a message again on every read; this one resumes: 86 ms against 268 ms for a 9-MB message in 4-KB reads (bench ingest).
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
