@@ -256,6 +256,17 @@ public sealed class ReviewItemViewTests : BunitContext
     }
 
     [Fact]
+    public void A_look_alike_image_says_how_many_bits_apart_it_is()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.NearDuplicates, [Near(21, 3), Near(22, null, sameUser: true)]));
+
+        Assert.Equal(["look-alike image, 3 bits apart"], view.FindAll("[data-testid=near-image]").Select(e => e.TextContent.Trim()));
+    }
+
+    [Fact]
     public void All_ticks_every_near_duplicate_nobody_else_holds_and_none_clears_them()
     {
         var view = Render<ReviewItemView>(p => p

@@ -52,8 +52,9 @@ public sealed class ExecutionProvider
             if (wanted == "cuda")
                 throw new InvalidOperationException($"Scoring:ExecutionProvider=cuda but CUDA cannot be used: {ex.Message}", ex);
             var reason = FirstLine(ex.Message);
-            logger.LogInformation("CUDA is not available ({Reason}); classifiers run on the CPU", reason);
-            return new ExecutionProvider("CPU", $"CUDA not available: {reason}");
+            // The usual case on a machine without a GPU: said plainly, with ONNX Runtime's words for those who expected one.
+            logger.LogInformation("Classifiers run on the CPU: no usable GPU was found (ONNX Runtime: {Reason})", reason);
+            return new ExecutionProvider("CPU", $"no usable GPU: {reason}");
         }
         finally
         {
