@@ -17,9 +17,7 @@ public sealed class NewItemScoringTests(PostgresFixture postgres) : IAsyncLifeti
 
     public async ValueTask InitializeAsync()
     {
-        var manifest = ScoringTestModels.ImageManifest("channel-mean", 8, 8, "sigmoid", "sexual", "violence", null);
-        await File.WriteAllBytesAsync(Path.Combine(models.FullName, "channel-mean.onnx"), ScoringTestModels.ChannelMeanModel());
-        await File.WriteAllTextAsync(Path.Combine(models.FullName, "channel-mean.json"), manifest.ToJson());
+        await ScoringTestModels.DropChannelMeanModelAsync(models.FullName);
         console = await TestConsole.StartAsync(postgres, $"--Scoring:ModelsDirectory={models.FullName}", "--Scoring:ExecutionProvider=cpu");
         await Eventually.TrueAsync(async () => (await console.Service<ClassifierStore>().ListAsync()).Any(v => v.Name == "channel-mean"));
         await console.Service<ClassifierStore>().ActivateAsync("channel-mean", "1", Actor.Console);

@@ -22,9 +22,7 @@ public sealed class ScoringServiceTests(PostgresFixture postgres) : IAsyncLifeti
     public async ValueTask InitializeAsync()
     {
         // An image model dropped into this console's own models folder: the channel means of the image, through a sigmoid.
-        var manifest = ScoringTestModels.ImageManifest("channel-mean", 8, 8, "sigmoid", "sexual", "violence", null);
-        await File.WriteAllBytesAsync(Path.Combine(models.FullName, "channel-mean.onnx"), ScoringTestModels.ChannelMeanModel());
-        await File.WriteAllTextAsync(Path.Combine(models.FullName, "channel-mean.json"), manifest.ToJson());
+        await ScoringTestModels.DropChannelMeanModelAsync(models.FullName);
         console = await TestConsole.StartAsync(postgres, $"--Scoring:ModelsDirectory={models.FullName}", "--Scoring:ExecutionProvider=cpu");
         producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
     }

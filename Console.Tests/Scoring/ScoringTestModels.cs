@@ -45,6 +45,17 @@ internal static class ScoringTestModels
         Image = new ImageInput { Input = "pixels", Width = width, Height = height, Mean = ImageNetMean, Std = ImageNetStd },
     };
 
+    /// <summary>
+    /// The channel-mean model (8×8, sigmoid) dropped into a models folder as an operator drops one: its channels feed
+    /// <c>sexual</c> and <c>violence</c>, the third nothing. The console registers it at start as <c>channel-mean@1</c>.
+    /// </summary>
+    public static async Task DropChannelMeanModelAsync(string folder)
+    {
+        var manifest = ImageManifest("channel-mean", 8, 8, "sigmoid", "sexual", "violence", null);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "channel-mean.onnx"), ChannelMeanModel());
+        await File.WriteAllTextAsync(Path.Combine(folder, "channel-mean.json"), manifest.ToJson());
+    }
+
     /// <summary>A host on the CPU that is not attached to any database (models are opened directly).</summary>
     public static ClassifierHost CpuHost()
     {
