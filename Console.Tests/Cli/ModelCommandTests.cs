@@ -73,8 +73,8 @@ public sealed class ModelCommandTests : IDisposable
     {
         var folder = pictures.CreateSubdirectory("model");
         new Scoring.Import.KerasModelBuilder(1).Input("in", 8, 8, 3)
-            .Layer("upsample", "UpSampling2D", KerasModelBuilderConfig(), ["in"])
-            .Layer("flat", "Flatten", KerasModelBuilderConfig(), ["upsample"])
+            .Layer("upsample", "UpSampling2D", Scoring.Import.KerasModelBuilder.Config(), ["in"])
+            .Layer("flat", "Flatten", Scoring.Import.KerasModelBuilder.Config(), ["upsample"])
             .WriteTo(folder.FullName, "flat");
 
         var result = await ConsoleProcess.RunAsync(NoDatabase, null, "model", "import-tfjs", folder.FullName, "--name", "x",
@@ -84,8 +84,6 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("layer 'upsample': UpSampling2D is not supported", result.Errors);
         Assert.Empty(models.GetFiles());
     }
-
-    private static System.Text.Json.Nodes.JsonObject KerasModelBuilderConfig() => [];
 
     private string Write(string name, byte[] bytes)
     {

@@ -1,9 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
-using ModerationConsole.Audit;
 using ModerationConsole.Data;
 using ModerationConsole.Jobs;
-using ModerationConsole.Policy;
 
 namespace ModerationConsole.Scoring;
 

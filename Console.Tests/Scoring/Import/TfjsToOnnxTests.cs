@@ -48,7 +48,7 @@ public sealed class TfjsToOnnxTests
     /// <summary>17×15×3 in, five softmax outputs; every layer type the converter supports, most settings of each.</summary>
     internal static KerasModelBuilder EveryLayer() => new KerasModelBuilder(seed: 3)
         .Input("input_1", 17, 15, 3)
-        .Layer("pad", "ZeroPadding2D", Config(("padding", new JsonArrayOf(Pair(1, 2), Pair(0, 1)).Node), ("data_format", "channels_last")), ["input_1"])
+        .Layer("pad", "ZeroPadding2D", Config(("padding", new System.Text.Json.Nodes.JsonArray(Pair(1, 2), Pair(0, 1))), ("data_format", "channels_last")), ["input_1"])
         .Layer("conv_a", "Conv2D", Conv(8, 3, 2, "valid", bias: false), ["pad"], ("kernel", [3, 3, 3, 8], "any"))
         .Layer("bn_a", "BatchNormalization", Norm(scale: true), ["conv_a"], Norm("gamma", 8), ("beta", [8], "any"), ("moving_mean", [8], "any"), ("moving_variance", [8], "positive"))
         .Layer("relu_a", "ReLU", Config(("max_value", 6), ("negative_slope", 0), ("threshold", 0)), ["bn_a"])
@@ -78,10 +78,4 @@ public sealed class TfjsToOnnxTests
         Config(("axis", -1), ("momentum", 0.99), ("epsilon", 0.001), ("center", true), ("scale", scale));
 
     private static (string, int[], string) Norm(string weight, int channels) => (weight, [channels], "positive");
-
-    /// <summary>A JSON array of JSON nodes (the builder's configs nest arrays).</summary>
-    private readonly record struct JsonArrayOf(params System.Text.Json.Nodes.JsonNode[] Items)
-    {
-        public System.Text.Json.Nodes.JsonArray Node => new(Items);
-    }
 }
