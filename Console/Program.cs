@@ -1,4 +1,5 @@
 using ModerationConsole.Accounts;
+using ModerationConsole.Appeals;
 using ModerationConsole.Audit;
 using ModerationConsole.Bank;
 using ModerationConsole.Cli;
@@ -6,6 +7,7 @@ using ModerationConsole.Components;
 using ModerationConsole.Dashboard;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
+using ModerationConsole.Enforcement;
 using ModerationConsole.Hosting;
 using ModerationConsole.Ingest;
 using ModerationConsole.Jobs;
@@ -38,6 +40,8 @@ public static class Program
             .AddDecisions()
             .AddQueue()
             .AddReview()
+            .AddEnforcement()
+            .AddAppeals()
             .AddWellness()
             .AddAudit()
             .AddOperations()
@@ -55,6 +59,8 @@ public static class Program
         app.MapAccounts();
         app.MapIngest();
         app.MapReview();
+        app.MapEnforcement();
+        app.MapAppeals();
         app.MapAudit();
         app.MapJobs();
         app.MapOperations();

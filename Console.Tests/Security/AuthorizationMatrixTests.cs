@@ -29,6 +29,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
     private static readonly string[] History = [Roles.Senior, Roles.Admin, Roles.Auditor];
     private static readonly string[] Admins = [Roles.Admin];
     private static readonly string[] Producers = [Producer];
+    private static readonly string[] Staff = [Roles.Moderator, Roles.Senior, Roles.Admin, Roles.Auditor];
 
     private TestConsole console = null!;
     private long itemId, jobId;
@@ -67,6 +68,10 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/admin/producers", Admins),
         (HttpMethod.Get, "/bank", Seniors),
         (HttpMethod.Get, "/wellness", Reviewers), // the team's exposure table inside it is for seniors and admins (below)
+        (HttpMethod.Get, "/accounts?q=user-1", Staff),
+        (HttpMethod.Get, "/accounts/1/user-1", Staff), // acting on the account checks the role again (AccountActions)
+        (HttpMethod.Get, "/appeals", Seniors),
+        (HttpMethod.Get, "/admin/notices", Admins),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
@@ -81,6 +86,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         // The public producer API and hub.
         (HttpMethod.Get, "/api/v1/decisions", Producers),
         (HttpMethod.Post, "/api/v1/generations", Producers),
+        (HttpMethod.Post, "/api/v1/appeals", Producers),
+        (HttpMethod.Get, "/api/v1/notices", Producers),
+        (HttpMethod.Get, "/api/v1/users/user-1/standing", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
         (HttpMethod.Get, "/openapi/v1.json", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
@@ -166,6 +174,16 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         var jobs = console.Service<JobStore>();
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.StartAsync(auditor, Policies.Admin, RescoreJob.JobKind, RescoreJob.Parameters("any", "1")));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.RequestCancelAsync(auditor, jobId));
+        var accounts = console.Service<ModerationConsole.Enforcement.AccountActions>();
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => accounts.ApplyAsync(auditor, 1, "user-1",
+            new ModerationConsole.Enforcement.ManualAction("warn", [], null, null, "no")));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => accounts.LiftAsync(auditor, 1, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => accounts.ConfirmAsync(auditor, 1, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Appeals.AppealQueue>().ClaimNextAsync(auditor));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Appeals.AppealDecisions>()
+            .DecideAsync(auditor, 1, Guid.NewGuid(), "overturned", "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Enforcement.NoticeTemplates>()
+            .SaveAsync(auditor, "warn", "", "en", "t", "b"));
 
         Assert.Equal(before, await CountsAsync(connection));
     }
@@ -179,7 +197,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
                (select count(*) from block_bank),
                (select string_agg(concat(role, disabled_at is null), ' ' order by id) from users where role <> 'auditor'),
                (select string_agg(concat(key_prefix, revoked_at is null), ' ' order by id) from producers),
-               (select count(*) from classifier_versions where active), (select count(*) from jobs where not cancel_requested))
+               (select count(*) from classifier_versions where active), (select count(*) from jobs where not cancel_requested),
+               (select count(*) from enforcements), (select count(*) from appeals where status = 'pending'), (select count(*) from notice_templates))
         """)!;
 }
 

@@ -46,7 +46,8 @@ public static class AccountsRegistration
             .AddPersonPolicy(Policies.Audit)
             .AddPersonPolicy(Policies.History)
             .AddPersonPolicy(Policies.Bank)
-            .AddPersonPolicy(Policies.TeamWellness);
+            .AddPersonPolicy(Policies.TeamWellness)
+            .AddPersonPolicy(Policies.Accounts);
 
         // Slow down password guessing: a handful of attempts per address per minute.
         builder.Services.AddRateLimiter(options =>

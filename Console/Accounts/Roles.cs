@@ -32,6 +32,8 @@ public static class Policies
     public const string Bank = "bank";
     /// <summary>Sees every moderator's exposure to severe content, to look after the team: seniors and admins.</summary>
     public const string TeamWellness = "team-wellness";
+    /// <summary>Reads a platform user's account page (generations, strikes, actions, appeals, notices): every staff role.</summary>
+    public const string Accounts = "accounts";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -42,6 +44,7 @@ public static class Policies
         [History] = [Roles.Senior, Roles.Admin, Roles.Auditor],
         [Bank] = [Roles.Senior, Roles.Admin],
         [TeamWellness] = [Roles.Senior, Roles.Admin],
+        [Accounts] = [Roles.Moderator, Roles.Senior, Roles.Admin, Roles.Auditor],
     };
 
     /// <summary>The policy a moderator needs to claim from <paramref name="queue"/>.</summary>

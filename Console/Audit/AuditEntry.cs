@@ -40,4 +40,13 @@ public static class AuditActions
     public const string BankAdded = "bank.added";
     public const string BankRemoved = "bank.removed";
     public const string ClusterDecided = "cluster.decided";
+    public const string EnforcementApplied = "enforcement.applied";
+    public const string EnforcementProposed = "enforcement.proposed";
+    public const string EnforcementConfirmed = "enforcement.confirmed";
+    public const string EnforcementDismissed = "enforcement.dismissed";
+    public const string EnforcementLifted = "enforcement.lifted";
+    public const string NoticeTemplateSaved = "notice_template.saved";
+    public const string NoticeTemplateReset = "notice_template.reset";
+    public const string AppealReceived = "appeal.received";
+    public const string AppealDecided = "appeal.decided";
 }

@@ -7,8 +7,9 @@ using Npgsql;
 namespace ModerationConsole.Decisions;
 
 /// <summary>
-/// Writes final decisions inside the caller's transaction: the decision row, the user's strike on a block, the audit
-/// entry, and a NOTIFY (sent once the transaction committed) that pushes the notice to the producer.
+/// Writes final decisions inside the caller's transaction: the decision row, the user's strike on a block (and what the
+/// enforcement ladder makes of it, see <see cref="Enforcement.DecisionStrikes"/>), the audit entry, and a NOTIFY (sent
+/// once the transaction committed) that pushes the notice to the producer.
 /// </summary>
 public sealed class DecisionWriter
 {
@@ -26,7 +27,9 @@ public sealed class DecisionWriter
         await using var batch = new NpgsqlBatch(connection, transaction);
         var written = await AddToAsync(batch, pending);
         await using var reader = await batch.ExecuteReaderAsync();
-        return await written.ReadAsync(reader);
+        var ids = await written.ReadAsync(reader);
+        await Enforcement.DecisionStrikes.ApplyAsync(connection, transaction, pending, ids);
+        return ids;
     }
 
     /// <summary>
@@ -34,8 +37,14 @@ public sealed class DecisionWriter
     /// holds (a caller may put its own precondition first, so that the whole batch is one round trip and one transaction).
     /// Execute the batch, then call <see cref="WrittenDecisions.ReadAsync"/> with its reader.
     /// </summary>
+    /// <remarks>
+    /// Only for approvals that replace nothing: a block or an overturn changes the user's strikes and may move them on the
+    /// enforcement ladder, which takes further statements in the same transaction (<see cref="WriteAsync"/> does it).
+    /// </remarks>
     public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending)
     {
+        if (batch.Transaction is null && pending.Any(Enforcement.DecisionStrikes.Concerns))
+            throw new InvalidOperationException("Blocks and overturns go through WriteAsync, in a transaction: their strikes and enforcement commit with them.");
         // The decision id is the producer's cursor: a reader must never see 102, store it, and miss 101 committing later.
         // Writers hold a shared per-producer lock from before taking an id until commit; the cursor reader takes it
         // exclusively for the moment it reads (DecisionFeed), so it reads only when no id below the sequence's current

@@ -20,6 +20,8 @@ public sealed class FlaggedGeneration
     public string? UserTier { get; set; }
     public bool? AgeVerified { get; set; }
     public Dictionary<string, string>? Metadata { get; set; }
+    /// <summary>The user's language (BCP 47, e.g. "de" or "pt-BR"): notices to this user are written in it where the console can.</summary>
+    public string? Language { get; set; }
 }
 
 public static class ReceiptStatus

@@ -44,6 +44,7 @@ public static class GenerationJson
                 case "createdAt": item.CreatedAt = ReadString(ref reader, name, errors); break;
                 case "image": image = ReadImage(ref reader, options, errors); break;
                 case "jurisdiction": item.Jurisdiction = ReadString(ref reader, name, errors); break;
+                case "language": item.Language = ReadString(ref reader, name, errors); break;
                 case "userTier": item.UserTier = ReadString(ref reader, name, errors); break;
                 case "ageVerified":
                     if (reader.TokenType is JsonTokenType.True or JsonTokenType.False) item.AgeVerified = reader.GetBoolean();

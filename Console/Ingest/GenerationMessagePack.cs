@@ -47,6 +47,7 @@ public static class GenerationMessagePack
                 case "createdAt": item.CreatedAt = ReadString(ref reader, name, errors); break;
                 case "image": image = ReadImage(ref reader, options, errors); break;
                 case "jurisdiction": item.Jurisdiction = ReadString(ref reader, name, errors); break;
+                case "language": item.Language = ReadString(ref reader, name, errors); break;
                 case "userTier": item.UserTier = ReadString(ref reader, name, errors); break;
                 case "ageVerified":
                     if (reader.NextMessagePackType == MessagePackType.Boolean) item.AgeVerified = reader.ReadBoolean();

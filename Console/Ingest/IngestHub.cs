@@ -12,7 +12,7 @@ namespace ModerationConsole.Ingest;
 /// invocation or a closed connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
-public sealed class IngestHub(IngestService ingest, ProducerConnections connections) : Hub
+public sealed class IngestHub(IngestService ingest, ProducerConnections connections, Appeals.AppealIntake appeals) : Hub
 {
     public const string Path = "/hubs/ingest";
 
@@ -63,6 +63,24 @@ public sealed class IngestHub(IngestService ingest, ProducerConnections connecti
         {
             // HubException's message reaches the client; the connection stays open.
             throw new HubException(ex.Message);
+        }
+    }
+
+    /// <summary>A user's appeal (the same as POST /api/v1/appeals); a refusal is a HubException naming each field.</summary>
+    public async Task<Appeals.AppealReceipt> SubmitAppeal(Appeals.AppealRequest appeal)
+    {
+        try
+        {
+            if (!await connections.KeyIsLiveAsync(Context, Context.ConnectionAborted)) throw new HubException(KeyNoLongerValid);
+            return await appeals.SubmitAsync(ProducerId, appeal, Context.ConnectionAborted);
+        }
+        catch (Appeals.AppealIntake.AppealRefused refused)
+        {
+            throw new HubException(refused.Message);
+        }
+        catch (Exception ex) when (Data.Db.IsTransient(ex))
+        {
+            throw new HubException($"{UnavailablePrefix} the database could not be reached; nothing was stored, send the appeal again");
         }
     }
 

@@ -56,6 +56,7 @@ public static class IngestMessagePack
         ["negativePrompt"] = item.NegativePrompt, ["model"] = item.Model, ["createdAt"] = item.CreatedAt,
         ["image"] = (object?)image ?? item.Image, ["scores"] = item.Scores, ["jurisdiction"] = item.Jurisdiction,
         ["userTier"] = item.UserTier, ["ageVerified"] = item.AgeVerified, ["metadata"] = item.Metadata,
+        ["language"] = item.Language,
     };
 
     /// <summary>A .NET producer's <see cref="FlaggedGeneration"/>, written as its <see cref="Map"/>.</summary>

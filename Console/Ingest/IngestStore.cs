@@ -109,19 +109,19 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             from unnest(@generationIds::text[], @userIds::text[], @prompts::text[], @negativePrompts::text[], @models::text[],
                         @createdAts::timestamptz[], @imageHashes::bytea[], @jurisdictions::text[], @userTiers::text[],
                         @ageVerified::boolean[], @metadata::jsonb[], @routes::text[], @queues::text[], @statuses::text[],
-                        @priorities::int[], @categories::jsonb[], @promptShapes::bigint[], @details::jsonb[])
+                        @priorities::int[], @categories::jsonb[], @promptShapes::bigint[], @details::jsonb[], @languages::text[])
                  with ordinality as i (generation_id, user_id, prompt, negative_prompt, model, created_at, image_sha256,
                         jurisdiction, user_tier, age_verified, metadata, route, queue, status, priority, categories,
-                        prompt_shape, details, n)),
+                        prompt_shape, details, language, n)),
         first as (
             select distinct on (generation_id) * from input order by generation_id, ord),
         item as (
             insert into review_items (producer_id, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, policy_version, route, queue, status,
-                priority, route_categories, prompt_shape)
+                priority, route_categories, prompt_shape, language)
             select @producerId, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, @policyVersion, route, queue, status,
-                priority, array(select jsonb_array_elements_text(categories)), prompt_shape
+                priority, array(select jsonb_array_elements_text(categories)), prompt_shape, language
             from first
             order by ord
             on conflict (producer_id, generation_id) do nothing
@@ -178,6 +178,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         Add("priorities", routes.Select(r => r.Priority).ToArray());
         Add("categories", routes.Select(r => JsonSerializer.Serialize(r.Categories, Json)).ToArray());
         Add("promptShapes", items.Select(i => PromptShape.Of(i.Prompt)).ToArray());
+        Add("languages", items.Select(i => i.Language).ToArray());
         Add("details", candidates.Select((c, i) =>
             AuditDetails(c.Generation.GenerationId, imageHashes[i], policyVersion, routes[i], c.Fingerprint, c.BankMatch)).ToArray());
 

@@ -26,4 +26,5 @@ public sealed record ValidGeneration(
     string? Jurisdiction,
     string? UserTier,
     bool? AgeVerified,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    string? Language = null);

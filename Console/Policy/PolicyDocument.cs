@@ -54,6 +54,9 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
     /// <summary>Applied in order: a later matching override replaces what an earlier one set.</summary>
     public IReadOnlyList<PolicyOverride> Overrides { get; init; } = [];
 
+    /// <summary>The account level: strikes, the enforcement ladder, appeals. Documents saved without it get the default.</summary>
+    public Enforcement.EnforcementPolicy Enforcement { get; init; } = ModerationConsole.Enforcement.EnforcementPolicy.Default;
+
     public CategoryRule? Find(string category) => Categories.FirstOrDefault(c => c.Name == category);
 
     /// <summary>The category's rule as it applies to an item from <paramref name="jurisdiction"/> and <paramref name="userTier"/>.</summary>
@@ -105,6 +108,7 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
             if (o.Jurisdictions is null && o.UserTiers is null && o.ExceptUserTiers is null)
                 problems.Add($"{where}: name the jurisdictions or user tiers it applies to (else change the category itself)");
         }
+        problems.AddRange(Enforcement.Validate(Categories.Select(c => c.Name).ToHashSet()));
         return problems;
     }
 }

@@ -10,9 +10,19 @@ public sealed class PolicyOptions
     /// <summary>Overrides per jurisdiction and user tier; used with the configured categories (the defaults come with their own).</summary>
     public List<PolicyOverride> Overrides { get; set; } = [];
 
-    public PolicyDocument ToDocument() => Categories.Count > 0
-        ? new(Categories) { Overrides = Overrides }
-        : new(DefaultPolicy.Categories) { Overrides = Overrides.Count > 0 ? Overrides : DefaultPolicy.Overrides };
+    /// <summary>Strikes, the enforcement ladder and appeals; absent: the default ladder, for the categories there are.</summary>
+    public Enforcement.EnforcementPolicy? Enforcement { get; set; }
+
+    public PolicyDocument ToDocument()
+    {
+        var document = Categories.Count > 0
+            ? new PolicyDocument(Categories) { Overrides = Overrides }
+            : new PolicyDocument(DefaultPolicy.Categories) { Overrides = Overrides.Count > 0 ? Overrides : DefaultPolicy.Overrides };
+        return document with
+        {
+            Enforcement = Enforcement ?? ModerationConsole.Enforcement.EnforcementPolicy.Default.For(document.Categories.Select(c => c.Name).ToList()),
+        };
+    }
 }
 
 public static class DefaultPolicy

@@ -76,7 +76,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         }
         var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
             reason, note, userId);
-        if (cluster.Length == 0 && !request.AddToBank)
+        // An approval alone is one round trip; a block also writes a strike and runs the enforcement ladder, in a transaction.
+        if (cluster.Length == 0 && !request.AddToBank && !Enforcement.DecisionStrikes.Concerns(decision))
             return await DecideHeldItemAloneAsync(user, userId, claim, decision, ct);
 
         return await db.InTransactionAsync(async (connection, transaction) =>
@@ -153,7 +154,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     }
 
     /// <summary>
-    /// The usual decision, on the held item alone: one batch, so one round trip and one transaction. Its first statement
+    /// The usual approval, on the held item alone: one batch, so one round trip and one transaction. Its first statement
     /// closes the item if this claim still holds it, is live and in a queue the caller may work, and otherwise stops the
     /// batch before anything is written; then the reason is looked up and given.
     /// </summary>

@@ -33,4 +33,7 @@ public sealed record ReviewItem(
     int UserStrikes,
     IReadOnlyList<PriorDecision> UserHistory,
     int? ImageHashQuality = null,
-    IReadOnlyList<ClassifierScores>? Classifiers = null);
+    IReadOnlyList<ClassifierScores>? Classifiers = null,
+    long ProducerId = 0,
+    /// <summary>The gravest action in force on the user's account (warn … ban); null when none.</summary>
+    string? AccountAction = null);

@@ -16,7 +16,10 @@ public sealed class ReviewItemReader(Db db)
                    r.route, r.route_categories as routecategories, r.priority, r.jurisdiction, r.user_tier as usertier,
                    r.age_verified as ageverified, r.metadata::text as metadata,
                    i.width as imagewidth, i.height as imageheight, i.content_type as imagecontenttype, i.pdq_quality::int as imagehashquality,
-                   coalesce(u.strikes, 0) as strikes
+                   coalesce(u.strikes, 0) as strikes,
+                   (select e.action from enforcements e
+                    where e.producer_id = r.producer_id and e.user_id = r.user_id and e.state = 'active' and (e.ends_at is null or e.ends_at > now())
+                    order by array_position(array['warn', 'restrict', 'require_verification', 'suspend', 'ban'], e.action) desc limit 1) as accountaction
             from review_items r
             join producers p on p.id = r.producer_id
             join images i on i.sha256 = r.image_sha256
@@ -65,7 +68,7 @@ public sealed class ReviewItemReader(Db db)
         return new ReviewItem(row.Id, row.Queue ?? "", row.GenerationId, row.ProducerName, row.UserId, row.Prompt, row.NegativePrompt,
             row.Model, row.CreatedAt, row.ReceivedAt, row.Route, row.RouteCategories, row.Priority, row.Jurisdiction, row.UserTier,
             row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history, row.ImageHashQuality,
-            classifiers);
+            classifiers, row.ProducerId, row.AccountAction);
     }, ct);
 
     // Settable properties rather than positional records: Dapper reads text[] as System.Array, which it cannot match
@@ -95,6 +98,7 @@ public sealed class ReviewItemReader(Db db)
         public string ImageContentType { get; init; } = "";
         public int Strikes { get; init; }
         public int? ImageHashQuality { get; init; }
+        public string? AccountAction { get; init; }
     }
 
     private sealed class PriorDecisionRow

@@ -55,6 +55,7 @@ public sealed partial class GenerationValidator
         string? jurisdiction = Jurisdiction(errors, item.Jurisdiction);
         string? userTier = UserTier(errors, item.UserTier);
         var metadata = DictionaryFields.Metadata(item.Metadata, errors);
+        string? language = Language(errors, item.Language);
 
         if (errors.Count > 0)
         {
@@ -63,7 +64,7 @@ public sealed partial class GenerationValidator
         // Each required value is null only when its check added an error, so all are present here.
         return ValidationResult.Valid(new ValidGeneration(
             generationId!, userId!, prompt!, negativePrompt, model, createdAt!.Value, image!.Bytes, image.Info,
-            scores, jurisdiction, userTier, item.AgeVerified, metadata));
+            scores, jurisdiction, userTier, item.AgeVerified, metadata, language));
     }
 
     private static string? Text(List<FieldError> errors, string field, string? value, bool required,
@@ -111,6 +112,23 @@ public sealed partial class GenerationValidator
         }
         errors.Add(new FieldError("jurisdiction",
             $"must be an ISO 3166-1 alpha-2 country code, two letters A-Z (got {TextRules.Quote(value)})"));
+        return null;
+    }
+
+    /// <summary>A BCP 47 tag as platforms send them: a 2–3 letter language, optionally a region or script ("pt-BR").</summary>
+    private static string? Language(List<FieldError> errors, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var parts = value.Split('-');
+        if (value.Length <= 35 && parts[0].Length is 2 or 3 && parts.All(p => p.Length is >= 2 and <= 8 && p.All(char.IsAsciiLetterOrDigit))
+            && parts[0].All(char.IsAsciiLetter))
+        {
+            return value;
+        }
+        errors.Add(new FieldError("language", $"must be a BCP 47 language tag such as \"de\" or \"pt-BR\" (got {TextRules.Quote(value)})"));
         return null;
     }
 

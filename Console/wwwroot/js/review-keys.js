@@ -6,6 +6,12 @@ window.reviewKeys = {
             const target = e.target;
             if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable)) return;
             const key = e.key.toLowerCase();
+            // Opening a tab must happen in the key's own event (a round trip to the server loses the user's gesture).
+            if (key === 'o') {
+                const link = document.querySelector('[data-testid="account-link"]');
+                if (link) { e.preventDefault(); window.open(link.href, '_blank', 'noopener'); }
+                return;
+            }
             if (['a', 'b', 'e', 'r'].includes(key) || /^[1-9]$/.test(key)) {
                 e.preventDefault();
                 dotnet.invokeMethodAsync('OnShortcut', key);
