@@ -41,6 +41,7 @@ public sealed class GenerationBuilder
     public GenerationBuilder WithImageBase64(string? base64) { item.Image = base64; return this; }
     public GenerationBuilder WithJurisdiction(string? code) { item.Jurisdiction = code; return this; }
     public GenerationBuilder WithUserTier(string? tier) { item.UserTier = tier; return this; }
+    public GenerationBuilder WithLanguage(string? language) { item.Language = language; return this; }
     public GenerationBuilder WithMetadata(Dictionary<string, string>? metadata) { item.Metadata = metadata; return this; }
 
     public GenerationBuilder WithScores(params (string Category, double Score)[] scores)
@@ -54,7 +55,7 @@ public sealed class GenerationBuilder
         GenerationId = item.GenerationId, UserId = item.UserId, Prompt = item.Prompt, NegativePrompt = item.NegativePrompt,
         Model = item.Model, CreatedAt = item.CreatedAt, Image = item.Image, Scores = item.Scores is null ? null : new(item.Scores),
         Jurisdiction = item.Jurisdiction, UserTier = item.UserTier, AgeVerified = item.AgeVerified,
-        Metadata = item.Metadata is null ? null : new(item.Metadata),
+        Metadata = item.Metadata is null ? null : new(item.Metadata), Language = item.Language,
     };
 
     public static implicit operator FlaggedGeneration(GenerationBuilder builder) => builder.Build();

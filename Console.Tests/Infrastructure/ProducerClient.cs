@@ -2,6 +2,8 @@ using System.Threading.Channels;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.SignalR.Client;
+using ModerationConsole.Appeals;
+using ModerationConsole.Enforcement;
 using ModerationConsole.Ingest;
 using ModerationConsole.Producers;
 
@@ -12,11 +14,13 @@ public sealed class ProducerClient : IAsyncDisposable
 {
     private readonly HubConnection connection;
     private readonly Channel<DecisionNotice> decisions = Channel.CreateUnbounded<DecisionNotice>();
+    private readonly Channel<UserNotice> userNotices = Channel.CreateUnbounded<UserNotice>();
 
     private ProducerClient(HubConnection connection)
     {
         this.connection = connection;
         connection.On<DecisionNotice>("Decision", notice => decisions.Writer.TryWrite(notice));
+        connection.On<UserNotice>("UserNotice", notice => userNotices.Writer.TryWrite(notice));
     }
 
     public HubConnectionState State => connection.State;
@@ -54,6 +58,15 @@ public sealed class ProducerClient : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         return await decisions.Reader.ReadAsync(cts.Token);
     }
+
+    /// <summary>The next account notice pushed (enforcement applied or lifted, an appeal decided).</summary>
+    public async Task<UserNotice> NextUserNoticeAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        return await userNotices.Reader.ReadAsync(cts.Token);
+    }
+
+    public Task<AppealReceipt> SubmitAppealAsync(AppealRequest appeal) => connection.InvokeAsync<AppealReceipt>("SubmitAppeal", appeal);
 
     public bool TryTakeDecision(out DecisionNotice? notice) => decisions.Reader.TryRead(out notice);
 

@@ -24,6 +24,8 @@ public static class IngestMessagePack
                 [
                     new GenerationFormatter(options), new BatchFormatter(options), new FlaggedGenerationFormatter(),
                     new ReceiptFormatter(), new FieldErrorFormatter(), new NoticeFormatter(),
+                    new JsonShapedFormatter<Enforcement.UserNotice>(), new JsonShapedFormatter<Appeals.AppealRequest>(),
+                    new JsonShapedFormatter<Appeals.AppealReceipt>(),
                 ],
                 [StandardResolver.Instance]))
             .WithSecurity(MessagePackSecurity.UntrustedData);
