@@ -7,6 +7,7 @@ public static class AppealsRegistration
         builder.Services.AddSingleton<AppealIntake>();
         builder.Services.AddSingleton<AppealQueue>();
         builder.Services.AddSingleton<AppealDecisions>();
+        builder.Services.AddSingleton<AppealStatistics>();
         return builder;
     }
 

@@ -76,6 +76,8 @@ public sealed class DemoGenerations(int seed, string runId)
     Wave? _wave;
 
     /// <summary>The next generation; ids are <c>{runId}-{n}</c> so separate runs never collide.</summary>
+    static readonly string[] Languages = ["en", "de", "fr", "es"];
+
     public FlaggedGeneration Next()
     {
         var number = ++_sequence;
@@ -109,6 +111,8 @@ public sealed class DemoGenerations(int seed, string runId)
         {
             GenerationId = $"{runId}-{number.ToString(CultureInfo.InvariantCulture)}",
             UserId = $"user-{user.ToString("D5", CultureInfo.InvariantCulture)}",
+            // Each user keeps one language, so notices come back in English, German, French and Spanish.
+            Language = Languages[user % Languages.Length],
             Prompt = prompt,
             NegativePrompt = _random.NextDouble() < 0.5 ? NegativePrompt : null,
             Model = Pick(Models),

@@ -6,6 +6,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using ModerationConsole.Appeals;
+using ModerationConsole.Enforcement;
 using ModerationConsole.Ingest;
 using ModerationConsole.Producers;
 
@@ -14,7 +16,8 @@ namespace ModerationConsole.Simulate;
 /// <summary>
 /// A producer as a generation platform would write one against the public contract: SignalR with the API key header,
 /// batches at a steady rate, an unacknowledged batch re-sent with the same generation ids after a reconnect (safe,
-/// because ingest is idempotent), and decisions read from the push and, after a gap, from the HTTP cursor.
+/// because ingest is idempotent), and decisions read from the push and, after a gap, from the HTTP cursor. Some users
+/// appeal: one blocked generation in <see cref="SimulationOptions.AppealEvery"/>, and every other suspension.
 /// </summary>
 public sealed class SimulatedProducer
 {
@@ -31,7 +34,7 @@ public sealed class SimulatedProducer
         using var http = new HttpClient { BaseAddress = baseUri };
         http.DefaultRequestHeaders.Add(ApiKeys.HeaderName, options.ApiKey);
 
-        var tally = new Tally();
+        var tally = new Tally(options.AppealEvery);
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(baseUri, IngestHub.Path.TrimStart('/')), o => o.Headers[ApiKeys.HeaderName] = options.ApiKey)
             .WithAutomaticReconnect(new RetryForever());
@@ -43,6 +46,7 @@ public sealed class SimulatedProducer
             builder.AddJsonProtocol(o => o.PayloadSerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         await using var connection = builder.Build();
         connection.On<DecisionNotice>("Decision", tally.Received);
+        connection.On<UserNotice>("UserNotice", tally.Received);
         connection.Reconnecting += error =>
         {
             log($"connection lost ({error?.Message ?? "closed"}); reconnecting");
@@ -60,14 +64,15 @@ public sealed class SimulatedProducer
         var nextProgress = ProgressEvery;
         // The next batch is made while the current one is in flight: a realistic picture costs about as much to make
         // as the console spends on it, and making them in turn with the round trips kept the rate far below --rate.
-        Task<object[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0), ct);
+        Task<object[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0, tally), ct);
         long planned = 0;
         while (!ct.IsCancellationRequested && next is not null)
         {
             var batch = await next;
             var madeSoFar = planned += batch.Length;
-            next = options.Count == 0 || madeSoFar < options.Count ? Task.Run(() => MakeBatch(generator, options, madeSoFar), ct) : null;
+            next = options.Count == 0 || madeSoFar < options.Count ? Task.Run(() => MakeBatch(generator, options, madeSoFar, tally), ct) : null;
             tally.Add(await SubmitUntilAcknowledgedAsync(connection, batch, log, ct), log);
+            await AppealAsync(connection, tally, log, ct);
 
             // Item n is due n / rate seconds after the start: the rate holds however long each call took.
             var wait = TimeSpan.FromSeconds(tally.Submitted / options.ItemsPerSecond) - clock.Elapsed;
@@ -80,6 +85,7 @@ public sealed class SimulatedProducer
         }
 
         await tally.WaitForAutomaticDecisionsAsync(AutomaticDecisionsWait, ct);
+        await AppealAsync(connection, tally, log, ct);
         return tally.Summary(clock.Elapsed);
     }
 
@@ -87,10 +93,11 @@ public sealed class SimulatedProducer
     /// The batch after the first <paramref name="planned"/> generations, made one at a time, as the generator is not
     /// thread-safe: the generations themselves over JSON, maps with each image's bytes over MessagePack.
     /// </summary>
-    static object[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned)
+    static object[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned, Tally tally)
     {
         var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - planned));
-        var generations = Enumerable.Range(0, size).Select(_ => generator.Next());
+        var generations = Enumerable.Range(0, size).Select(_ => generator.Next()).ToList();
+        tally.Made(generations);
         return options.MessagePack
             ? generations.Select(g => IngestMessagePack.Map(g, Convert.FromBase64String(g.Image!))).ToArray<object>()
             : generations.ToArray<object>();
@@ -181,10 +188,41 @@ public sealed class SimulatedProducer
         }
     }
 
-    /// <summary>Counts shared between the send loop and the push handler.</summary>
-    sealed class Tally
+    /// <summary>Sends the appeals users asked for since the last batch; a refused one is logged and not sent again.</summary>
+    static async Task AppealAsync(HubConnection connection, Tally tally, Action<string> log, CancellationToken ct)
+    {
+        foreach (var appeal in tally.TakeAppeals())
+        {
+            try
+            {
+                await connection.InvokeAsync<AppealReceipt>("SubmitAppeal", appeal, ct);
+                tally.Appealed();
+            }
+            catch (HubException ex)
+            {
+                log($"appeal {appeal.AppealId} refused: {ex.Message}");
+            }
+        }
+    }
+
+    static readonly string[] Statements =
+    [
+        "This is a photo of a classical statue in a museum, not sexual content.",
+        "I asked for a superhero costume; the model drew this on its own.",
+        "Das Bild zeigt meine eigene Zeichnung, keine reale Person.",
+        "C'est une illustration médicale pour un cours d'anatomie.",
+        "Es una escena de una película de terror, no violencia real.",
+    ];
+
+    /// <summary>Counts shared between the send loop and the push handler, and the appeals users decide to make.</summary>
+    sealed class Tally(int appealEvery)
     {
         readonly Lock _gate = new();
+        // Which user made each generation still awaiting its decision, to appeal for the right user; bounded.
+        readonly Dictionary<string, string> _users = new(StringComparer.Ordinal);
+        readonly List<AppealRequest> _appeals = [];
+        long _notices, _appealsSent, _blocksSeen, _suspensionsSeen;
+        const int MaxRemembered = 100_000;
         readonly Dictionary<string, long> _routes = new(StringComparer.Ordinal);
         long _accepted, _duplicates, _rejected, _decisions, _automaticAccepted;
         bool _rejectionLogged;
@@ -221,6 +259,13 @@ public sealed class SimulatedProducer
             }
         }
 
+        public void Made(IEnumerable<FlaggedGeneration> generations)
+        {
+            lock (_gate)
+                foreach (var g in generations)
+                    if (_users.Count < MaxRemembered) _users[g.GenerationId!] = g.UserId!;
+        }
+
         public void Received(DecisionNotice notice)
         {
             lock (_gate)
@@ -228,7 +273,44 @@ public sealed class SimulatedProducer
                 if (notice.Cursor <= Cursor) return;
                 Cursor = notice.Cursor;
                 _decisions++;
+                if (!_users.Remove(notice.GenerationId, out var user) || notice.Decision != "blocked" || notice.Overturns is not null) return;
+                if (appealEvery > 0 && ++_blocksSeen % appealEvery == 0)
+                    _appeals.Add(new AppealRequest
+                    {
+                        AppealId = $"appeal-{notice.Cursor}", UserId = user, DecisionCursor = notice.Cursor,
+                        Statement = Statements[_blocksSeen % Statements.Length],
+                    });
             }
+        }
+
+        public void Received(UserNotice notice)
+        {
+            lock (_gate)
+            {
+                _notices++;
+                if (appealEvery > 0 && notice.Kind == "enforcement_applied" && notice.Enforcement is { Action: "suspend" } suspension
+                    && ++_suspensionsSeen % 2 == 1)
+                    _appeals.Add(new AppealRequest
+                    {
+                        AppealId = $"appeal-account-{suspension.EnforcementId}", UserId = notice.UserId, EnforcementId = suspension.EnforcementId,
+                        Statement = "My account was suspended for pictures I did not mean to make; please look again.",
+                    });
+            }
+        }
+
+        public IReadOnlyList<AppealRequest> TakeAppeals()
+        {
+            lock (_gate)
+            {
+                var taken = _appeals.ToList();
+                _appeals.Clear();
+                return taken;
+            }
+        }
+
+        public void Appealed()
+        {
+            lock (_gate) _appealsSent++;
         }
 
         /// <summary>Automatic decisions are pushed right after the write; a short wait lets a finite run report them.</summary>
@@ -249,7 +331,7 @@ public sealed class SimulatedProducer
         {
             lock (_gate)
                 return new SimulationSummary(Submitted, _accepted, _duplicates, _rejected,
-                    new Dictionary<string, long>(_routes, StringComparer.Ordinal), _decisions, elapsed);
+                    new Dictionary<string, long>(_routes, StringComparer.Ordinal), _decisions, elapsed, _notices, _appealsSent);
         }
     }
 

@@ -19,6 +19,9 @@ public sealed record SimulationOptions
     /// <summary>Over SignalR's MessagePack protocol, each image as its bytes, instead of JSON with base64.</summary>
     public bool MessagePack { get; init; }
 
+    /// <summary>One blocked generation in this many is appealed by its user (0: none), and so is every other suspension.</summary>
+    public int AppealEvery { get; init; } = 6;
+
     /// <summary>Seeds the generator, so a run can be repeated exactly.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 }
@@ -31,13 +34,16 @@ public sealed record SimulationSummary(
     long Rejected,
     IReadOnlyDictionary<string, long> Routes,
     long DecisionsReceived,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed,
+    long UserNoticesReceived = 0,
+    long AppealsSent = 0)
 {
     public override string ToString()
     {
         var routes = string.Join(", ", Routes.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
         return $"simulate: {Submitted} submitted ({Accepted} accepted, {Duplicates} duplicate, {Rejected} rejected) " +
-               $"in {Elapsed.TotalSeconds:0.0} s; routes: {(routes.Length == 0 ? "none" : routes)}; decisions received: {DecisionsReceived}";
+               $"in {Elapsed.TotalSeconds:0.0} s; routes: {(routes.Length == 0 ? "none" : routes)}; decisions received: {DecisionsReceived}; " +
+               $"account notices received: {UserNoticesReceived}; appeals sent: {AppealsSent}";
     }
 
     internal static bool IsAutomatic(string? route) => route is Policy.Routes.AutoBlocked or Policy.Routes.AutoApproved;

@@ -58,7 +58,7 @@ public static class ReportEndpoints
         {
             var result = await transparency.ForAsync(period, ct);
             if (format == "json")
-                await JsonSerializer.SerializeAsync(http.Response.Body, new { report = result, appeals = TransparencyReport.AppealsStatement }, Json, ct);
+                await JsonSerializer.SerializeAsync(http.Response.Body, new { report = result }, Json, ct);
             else await WriteCsvAsync(http.Response.Body, ["section", "dimension", "measure", "value"], TransparencyRows(result), ct);
         }
         return Results.Empty;
@@ -86,7 +86,14 @@ public static class ReportEndpoints
         yield return ["totals", "automated", "median_handling_seconds", D(t.MedianHandlingSecondsAutomated)];
         yield return ["totals", "human", "median_handling_seconds", D(t.MedianHandlingSecondsHuman)];
         yield return ["totals", "", "reversed_on_internal_review", N(t.Reversals)];
-        yield return ["totals", "", "appeals", TransparencyReport.AppealsStatement];
+        foreach (var a in t.AccountActions) yield return ["account_actions", a.Key, "count", N(a.Count)];
+        yield return ["complaints", "", "received", N(t.Complaints.Received)];
+        yield return ["complaints", "upheld", "count", N(t.Complaints.Upheld)];
+        yield return ["complaints", "overturned", "count", N(t.Complaints.Overturned)];
+        yield return ["complaints", "modified", "count", N(t.Complaints.Modified)];
+        yield return ["complaints", "pending", "count", N(t.Complaints.Pending)];
+        yield return ["complaints", "", "median_hours_to_decide", D(t.Complaints.MedianHoursToDecide)];
+        foreach (var b in t.ComplaintsByBasis) yield return ["complaints_basis", b.Key, "count", N(b.Count)];
         foreach (var c in t.ByCategory)
         {
             yield return ["category", c.Category, "restrictions", N(c.Restrictions)];

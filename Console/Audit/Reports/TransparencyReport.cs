@@ -5,9 +5,9 @@ namespace ModerationConsole.Audit.Reports;
 
 /// <summary>
 /// The figures a DSA transparency report (Art. 15 and 24) asks of content moderation, for a period: actions by policy
-/// category, by automated and human means, by member state; the median time to act; and decisions reversed on internal
-/// review. The console receives no appeals from platform users (those go to the platform), so appeals are reported as
-/// such, not invented.
+/// category, by automated and human means, by member state; the median time to act; decisions reversed on internal
+/// review; actions on accounts; and the complaints received through the internal complaint-handling system (Art. 20
+/// appeals, Art. 24(1)(a)): their number, basis, outcome and median time to decide.
 /// </summary>
 public sealed record TransparencyReport(
     ReportPeriod Period,
@@ -21,8 +21,27 @@ public sealed record TransparencyReport(
     IReadOnlyList<TransparencyReport.CategoryRow> ByCategory,
     IReadOnlyList<TransparencyReport.TerritoryRow> ByTerritory)
 {
-    public const string AppealsStatement =
-        "Appeals (complaints by platform users) are handled by the platform and not received by this console; decisions reversed after internal review by a senior moderator are counted as reversals.";
+    /// <summary>Actions on accounts that came into force in the period, by action (warn, restrict, suspend, ban …).</summary>
+    public IReadOnlyList<CountRow> AccountActions { get; init; } = [];
+    public ComplaintTotals Complaints { get; init; } = new();
+    /// <summary>Complaints by basis: "decision:category" or "account:action".</summary>
+    public IReadOnlyList<CountRow> ComplaintsByBasis { get; init; } = [];
+
+    public sealed class CountRow
+    {
+        public string Key { get; init; } = "";
+        public long Count { get; init; }
+    }
+
+    public sealed class ComplaintTotals
+    {
+        public long Received { get; init; }
+        public long Upheld { get; init; }
+        public long Overturned { get; init; }
+        public long Modified { get; init; }
+        public long Pending { get; init; }
+        public double? MedianHoursToDecide { get; init; }
+    }
 
     public sealed class CategoryRow
     {
@@ -87,8 +106,37 @@ public sealed class TransparencyReports(Db db)
                    count(*) filter (where decision = 'approved') as approvals
             from firsts group by 1 order by restrictions desc, territory
             """, period);
+        var actions = await c.QueryAsync<TransparencyReport.CountRow>(
+            """
+            select action as key, count(*) as count from enforcements
+            where starts_at >= @From and starts_at < @To group by action order by count desc, action
+            """, period);
+        var complaints = await c.QuerySingleAsync<TransparencyReport.ComplaintTotals>(
+            """
+            select count(*) as received,
+                   count(*) filter (where outcome = 'upheld') as upheld,
+                   count(*) filter (where outcome = 'overturned') as overturned,
+                   count(*) filter (where outcome = 'modified') as modified,
+                   count(*) filter (where status = 'pending') as pending,
+                   percentile_cont(0.5) within group (order by extract(epoch from decided_at - received_at) / 3600)
+                       filter (where decided_at is not null) as medianhourstodecide
+            from appeals where received_at >= @From and received_at < @To
+            """, period);
+        var basis = await c.QueryAsync<TransparencyReport.CountRow>(
+            """
+            select coalesce('decision:' || category, 'account:' || e.action) as key, count(*) as count
+            from appeals a
+            left join decisions d on d.id = a.decision_id
+            left join lateral unnest(d.categories) as category on true
+            left join enforcements e on e.id = a.enforcement_id
+            where a.received_at >= @From and a.received_at < @To
+            group by 1 order by count desc, key
+            """, period);
         return new TransparencyReport(period, totals.Decisions, totals.Restrictions, totals.Automated, totals.Human,
-            totals.MedianAutomated, totals.MedianHuman, totals.Reversals, categories.AsList(), territories.AsList());
+            totals.MedianAutomated, totals.MedianHuman, totals.Reversals, categories.AsList(), territories.AsList())
+        {
+            AccountActions = actions.AsList(), Complaints = complaints, ComplaintsByBasis = basis.AsList(),
+        };
     }, ct);
 
     private sealed class Totals
