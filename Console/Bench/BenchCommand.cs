@@ -21,6 +21,7 @@ public static class BenchCommand
         new CircuitMemoryBenchmark(),
         new ScoreBenchmark(),
         new BankBenchmark(),
+        new LadderBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

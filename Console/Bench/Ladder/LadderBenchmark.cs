@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Dapper;
+using ModerationConsole.Accounts;
+using ModerationConsole.Policy;
+using ModerationConsole.Queue;
+using ModerationConsole.Review;
+
+namespace ModerationConsole.Bench;
+
+/// <summary>
+/// <c>bench ladder</c>: what a decision pays for the account level. Moderators claim and decide seeded items (20 per
+/// user) through the console's services, in alternating phases: blocking with the default ladder (each block writes a
+/// strike, reads the account's standing, and applies warnings, restrictions and suspensions as they come due), against
+/// the same moderators approving, the decision path with no account work at all. Blocking with an empty ladder (strikes
+/// kept, no actions) is shown for context.
+/// </summary>
+public sealed class LadderBenchmark : IBenchmark
+{
+    private const int Moderators = 8;
+
+    public string Name => "ladder";
+    public string Summary => "decisions/s of 8 moderators blocking with the enforcement ladder, against the same moderators approving (no account work); goal ≥ 0.9";
+
+    public async Task RunAsync(BenchRun run, CancellationToken ct)
+    {
+        var rows = run.Arguments.TakeIntOption("--rows", 10_000, 5_000_000) ?? 200_000;
+        var seconds = run.Arguments.TakeIntOption("--seconds", 3, 600) ?? 10;
+        var rounds = run.Arguments.TakeIntOption("--rounds", 1, 10) ?? 3;
+        var (services, _) = await run.StartConsoleAsync();
+        var report = run.Report;
+        await using (var connection = await run.OpenConnectionAsync(ct))
+            await BenchSeed.ItemsAsync(connection, rows, pending: true, priorities: 1, users: rows / 20);
+        report.Figure("pending items seeded", rows, $"items of {rows / 20} users");
+
+        var moderators = await ModeratorsAsync(run, ct);
+        var claims = services.GetRequiredService<ClaimService>();
+        var actions = services.GetRequiredService<ReviewActions>();
+        var store = services.GetRequiredService<PolicyStore>();
+        var ladder = (await store.LoadActiveAsync(ct)).Document;
+        var noLadder = ladder with { Enforcement = ladder.Enforcement with { Steps = [], BanAtOnce = [] } };
+        var adminId = await AdminAsync(run, ct);
+
+        var warm = 0;
+        await BenchWarmUp.UntilCompiledAsync(async _ =>
+        {
+            warm += await CycleAsync(claims, actions, moderators, block: warm % 2 == 0, TimeSpan.FromSeconds(1), ct);
+            return true;
+        }, 10);
+
+        // Alternating phases, so that a machine getting busier or the tables growing weigh on both sides alike.
+        double approvals = 0, blocks = 0, plainBlocks = 0, approvalSeconds = 0, blockSeconds = 0, plainSeconds = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            await run.StartPhaseAsync("vacuum review_items", ct);
+            approvals += await CycleAsync(claims, actions, moderators, block: false, TimeSpan.FromSeconds(seconds), ct);
+            approvalSeconds += seconds;
+            await run.StartPhaseAsync("vacuum review_items", ct);
+            blocks += await CycleAsync(claims, actions, moderators, block: true, TimeSpan.FromSeconds(seconds), ct);
+            blockSeconds += seconds;
+            await store.ActivateAsync(noLadder, "bench: no ladder", adminId, ct);
+            await run.StartPhaseAsync("vacuum review_items", ct);
+            plainBlocks += await CycleAsync(claims, actions, moderators, block: true, TimeSpan.FromSeconds(seconds), ct);
+            plainSeconds += seconds;
+            await store.ActivateAsync(ladder, "bench: default ladder", adminId, ct);
+        }
+
+        await using (var connection = await run.OpenConnectionAsync(ct))
+        {
+            var applied = await connection.QueryAsync<(string Action, long Count)>("select action, count(*) from enforcements group by action order by 2 desc");
+            report.Figure("actions the ladder took while timed and warming up", applied.Sum(a => a.Count),
+                string.Join(", ", applied.Select(a => $"{a.Action} {a.Count}")));
+        }
+        report.Figure("approving (no account work)", approvals / approvalSeconds, "decisions/s");
+        report.Figure("blocking with an empty ladder (strikes only)", plainBlocks / plainSeconds, "decisions/s");
+        report.Figure("blocking with the default ladder", blocks / blockSeconds, "decisions/s");
+        report.Ratio("blocking with the ladder / approving", blocks / blockSeconds, approvals / approvalSeconds, goal: 0.9);
+    }
+
+    /// <summary>Each moderator claims and decides until the time is up; the decisions made.</summary>
+    private static async Task<int> CycleAsync(ClaimService claims, ReviewActions actions, System.Security.Claims.ClaimsPrincipal[] moderators,
+        bool block, TimeSpan duration, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(moderators.Select(moderator => Task.Run(async () =>
+        {
+            var decided = 0;
+            while (clock.Elapsed < duration && await claims.ClaimNextAsync(moderator, Queues.Standard, ct) is { } claim)
+            {
+                if (block) await actions.BlockAsync(moderator, claim, ["sexual"], null, ct);
+                else await actions.ApproveAsync(moderator, claim, null, ct);
+                decided++;
+            }
+            return decided;
+        }, ct)));
+        return counts.Sum();
+    }
+
+    private static async Task<System.Security.Claims.ClaimsPrincipal[]> ModeratorsAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        var accounts = await connection.QueryAsync<UserAccount>(
+            """
+            insert into users (email, password_hash, role)
+            select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @Moderators) g
+            returning id, email, role, created_at as createdat, disabled_at as disabledat
+            """, new { Moderators });
+        return accounts.Select(AccountPrincipal.For).ToArray();
+    }
+
+    private static async Task<long> AdminAsync(BenchRun run, CancellationToken ct)
+    {
+        await using var connection = await run.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(
+            "insert into users (email, password_hash, role) values ('bench-admin@example.org', 'not a hash', 'admin') returning id");
+    }
+}
