@@ -65,7 +65,7 @@ public sealed class AppealDecisions(Db db, DecisionWriter decisions)
                         $"Appeal {appeal.AppealId} overturned it: {note}", userId, decisionId)
                     : new PendingDecision(appeal.ItemId!.Value, appeal.ProducerId, appeal.UserId, DecisionKinds.Blocked, categories,
                         PendingDecision.StatementOfReasons(policy, categories), $"Appeal {appeal.AppealId} modified it: {note}", userId, decisionId);
-                newDecision = (await decisions.WriteAsync(connection, transaction, [replacement]))[0];
+                newDecision = (await decisions.WriteAsync(connection, transaction, [replacement], policy))[0];
             }
             else if (outcome != AppealOutcomes.Upheld && appeal.EnforcementId is { } enforcementId)
             {
@@ -92,7 +92,8 @@ public sealed class AppealDecisions(Db db, DecisionWriter decisions)
                 AppealOutcomes.Overturned => NoticeKinds.AppealOverturned,
                 _ => NoticeKinds.AppealModified,
             };
-            var (title, body) = await NoticeTemplates.WordingAsync(connection, transaction, kind, appeal.Categories, appeal.Language);
+            var context = await NoticeContext.ReadAsync(connection, transaction, appeal.ProducerId, appeal.UserId, appeal.Language);
+            var (title, body) = context.Wording(kind, appeal.Categories);
             var values = new Dictionary<string, string?> { ["outcomeNote"] = note };
             await EnforcementWriter.AddNoticeAsync(connection, transaction, appeal.ProducerId, appeal.UserId, "appeal_decided", appeal.EnforcementId, appeal.Id,
                 null, new AppealOutcome(appeal.AppealId, outcome, appeal.DecisionId, appeal.EnforcementId, newDecision),

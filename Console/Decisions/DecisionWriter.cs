@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using ModerationConsole.Audit;
 using ModerationConsole.Data;
+using ModerationConsole.Policy;
 using Npgsql;
 
 namespace ModerationConsole.Decisions;
@@ -21,15 +22,14 @@ public sealed class DecisionWriter
     /// decide, on the hot path of every claim) and overturns (each first reads the decision it replaces) go in one
     /// simpler statement each, with the strike change.
     /// </remarks>
-    public async Task<IReadOnlyList<long>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingDecision> pending)
+    public async Task<IReadOnlyList<long>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingDecision> pending,
+        PolicyDocument? policy = null)
     {
         if (pending.Count == 0) return [];
         await using var batch = new NpgsqlBatch(connection, transaction);
-        var written = await AddToAsync(batch, pending);
+        var written = await AddToAsync(batch, pending, policy);
         await using var reader = await batch.ExecuteReaderAsync();
-        var ids = await written.ReadAsync(reader);
-        await Enforcement.DecisionStrikes.ApplyAsync(connection, transaction, pending, ids);
-        return ids;
+        return await written.ReadAsync(reader);
     }
 
     /// <summary>
@@ -38,13 +38,21 @@ public sealed class DecisionWriter
     /// Execute the batch, then call <see cref="WrittenDecisions.ReadAsync"/> with its reader.
     /// </summary>
     /// <remarks>
-    /// Only for approvals that replace nothing: a block or an overturn changes the user's strikes and may move them on the
-    /// enforcement ladder, which takes further statements in the same transaction (<see cref="WriteAsync"/> does it).
+    /// A block or an overturn also changes the user's strikes and may move them on the enforcement ladder (under
+    /// <paramref name="policy"/>, read here when not given): those statements join the batch, and an action the ladder
+    /// takes is written after it, so such a batch must belong to an explicit transaction.
     /// </remarks>
-    public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending)
+    /// <param name="unlessLadderActs">
+    /// For one block in a batch without a transaction: the batch fails (<see cref="Enforcement.DecisionStrikes.LadderActs"/>)
+    /// rather than commit a strike that moves the user up the ladder; write that one again in a transaction.
+    /// </param>
+    public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending, PolicyDocument? policy = null,
+        bool unlessLadderActs = false)
     {
-        if (batch.Transaction is null && pending.Any(Enforcement.DecisionStrikes.Concerns))
-            throw new InvalidOperationException("Blocks and overturns go through WriteAsync, in a transaction: their strikes and enforcement commit with them.");
+        var concernsStrikes = pending.Any(Enforcement.DecisionStrikes.Concerns);
+        if (concernsStrikes && batch.Transaction is null && !unlessLadderActs)
+            throw new InvalidOperationException("Blocks and overturns are written in an explicit transaction: their strikes and enforcement commit with them.");
+        if (concernsStrikes) policy ??= (await PolicyStore.LoadActiveAsync(batch.Connection!, batch.Transaction)).Document;
         // The decision id is the producer's cursor: a reader must never see 102, store it, and miss 101 committing later.
         // Writers hold a shared per-producer lock from before taking an id until commit; the cursor reader takes it
         // exclusively for the moment it reads (DecisionFeed), so it reads only when no id below the sequence's current
@@ -58,7 +66,7 @@ public sealed class DecisionWriter
         if (pending.Count > 1 && pending.All(p => p.Overturns is null) && pending.DistinctBy(p => p.ItemId).Count() == pending.Count)
         {
             batch.BatchCommands.Add(NewDecisionsCommand(pending));
-            return new WrittenDecisions(batch, pending.Count);
+            return new WrittenDecisions(batch, pending.Count, concernsStrikes ? Enforcement.DecisionStrikes.AddTo(batch, policy!, pending) : null);
         }
 
         foreach (var decision in pending)
@@ -78,7 +86,7 @@ public sealed class DecisionWriter
                 batch.BatchCommands.Add(BatchCommand.Of(change > 0 ? AddStrikeSql : LiftStrikeSql,
                     ("producerId", decision.ProducerId), ("userId", decision.PlatformUserId)));
         }
-        return new WrittenDecisions(batch, pending.Count);
+        return new WrittenDecisions(batch, pending.Count, concernsStrikes ? Enforcement.DecisionStrikes.AddTo(batch, policy!, pending, unlessLadderActs) : null);
     }
 
     /// <summary>The decisions of an executed batch: their ids, and the notice that pushes them to producers.</summary>
@@ -86,21 +94,28 @@ public sealed class DecisionWriter
     {
         private readonly NpgsqlBatch batch;
         private readonly int count;
+        private readonly Enforcement.DecisionStrikes? strikes;
 
-        internal WrittenDecisions(NpgsqlBatch batch, int count) => (this.batch, this.count) = (batch, count);
+        internal WrittenDecisions(NpgsqlBatch batch, int count, Enforcement.DecisionStrikes? strikes) =>
+            (this.batch, this.count, this.strikes) = (batch, count, strikes);
 
-        /// <summary>Reads the new ids, in the order of the decisions, from the batch's results (positioned at its first) and announces them.</summary>
+        /// <summary>
+        /// Reads the new ids, in the order of the decisions, from the batch's results (positioned at its first), announces
+        /// them, and lets the enforcement ladder act on what the strikes came to.
+        /// </summary>
         public async Task<IReadOnlyList<long>> ReadAsync(NpgsqlDataReader reader)
         {
             // Statements that return no rows (the strikes) have no result set, so results are told apart by column name.
             var ids = new List<long>(count);
             do
             {
+                if (reader.FieldCount > 0 && strikes is not null && await strikes.TryReadAsync(reader)) continue;
                 while (await reader.ReadAsync())
                     if (reader.FieldCount == 1 && reader.GetName(0) == IdColumn) ids.Add(reader.GetInt64(0));
             }
             while (await reader.NextResultAsync());
             await reader.DisposeAsync();
+            if (strikes is not null && batch.Transaction is { } transaction) await strikes.ApplyAsync(batch.Connection!, transaction, ids);
 
             // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that. Sent after commit when we can.
             foreach (var chunk in ids.Chunk(400))

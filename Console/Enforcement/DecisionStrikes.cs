@@ -1,4 +1,3 @@
-using Dapper;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Policy;
@@ -7,118 +6,200 @@ using Npgsql;
 namespace ModerationConsole.Enforcement;
 
 /// <summary>
-/// What a decision does to its user's account, in the decision's own transaction: a block adds a weighted strike, an
-/// overturn lifts the strike of the decision it replaces, and the ladder (<see cref="Ladder"/>) then applies, proposes
-/// or lifts actions. Approvals that replace nothing cost nothing here.
+/// What decisions do to their users' accounts, in the decisions' own transaction and batch: a block adds a weighted
+/// strike, an overturn lifts the strike of the decision it replaces, and the ladder (<see cref="Ladder"/>) then applies,
+/// proposes or lifts actions. Approvals that replace nothing cost nothing here.
 /// </summary>
 /// <remarks>
-/// Each account's row in platform_users is locked first, in a fixed order, so two decisions about one user at once are
-/// evaluated one after the other: the second sees the first one's strike and actions, and the standing is consistent.
+/// The strikes and the standing they lead to travel in the decisions' own batch (<see cref="AddTo"/>), so a block costs
+/// no extra round trip until the ladder actually acts (<see cref="ApplyAsync"/>). Each account's row in platform_users
+/// is locked first, in a fixed order, so two decisions about one user at once are evaluated one after the other: the
+/// second sees the first one's strike and actions, and the standing is consistent.
 /// </remarks>
-public static class DecisionStrikes
+public sealed class DecisionStrikes
 {
+    private readonly PolicyDocument policy;
+    private readonly IReadOnlyList<(PendingDecision Decision, int Index)> relevant;
+    private readonly (long ProducerId, string PlatformUserId)[] accounts;
+    private readonly HashSet<long> lifted = [];
+    private readonly Dictionary<(long, string), int> weights = [];
+    private readonly Dictionary<(long, string), List<StandingAction>> standing = [];
+    private readonly Dictionary<(long, string), string> languages = [];
+    private readonly Dictionary<(long, string), List<long>> activeStrikes = [];
+    private readonly List<CustomTemplate> templates = [];
+    private DateTimeOffset now;
+
+    private DecisionStrikes(PolicyDocument policy, IReadOnlyList<(PendingDecision, int)> relevant)
+    {
+        this.policy = policy;
+        this.relevant = relevant;
+        accounts = relevant.Select(d => (d.Item1.ProducerId, d.Item1.PlatformUserId)).Distinct().Order().ToArray();
+        foreach (var account in accounts) (standing[account], activeStrikes[account]) = ([], []);
+    }
+
     public static bool Concerns(PendingDecision decision) => decision.Decision == DecisionKinds.Blocked || decision.Overturns is not null;
 
-    public static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingDecision> pending,
-        IReadOnlyList<long> ids)
+    private bool LadderIsOn => policy.Enforcement.Steps.Count > 0 || policy.Enforcement.BanAtOnce.Count > 0;
+
+    /// <summary>
+    /// Adds the strike statements and the standing reads to <paramref name="batch"/>, after the statements that write the
+    /// decisions (so each block's decision is the newest of its item); null when no decision concerns a strike.
+    /// </summary>
+    /// <param name="unlessLadderActs">
+    /// Instead of reading the standing back, end the batch with a check that the ladder has nothing to do for the
+    /// account, which fails it (SQLSTATE MC001, <see cref="LadderActs"/>) when it has: a block that moves nobody up the
+    /// ladder then commits in the batch's own round trip, and the caller writes one that does in a transaction.
+    /// </param>
+    public static DecisionStrikes? AddTo(NpgsqlBatch batch, PolicyDocument policy, IReadOnlyList<PendingDecision> pending, bool unlessLadderActs = false)
     {
-        var relevant = pending.Select((decision, i) => (Decision: decision, Id: ids[i])).Where(d => Concerns(d.Decision)).ToList();
-        if (relevant.Count == 0) return;
-        if (transaction is null)
-            throw new InvalidOperationException("Blocks and overturns are written in an explicit transaction: their strikes and enforcement commit with them.");
-
-        var policy = (await PolicyStore.LoadActiveAsync(connection, transaction)).Document;
+        var relevant = pending.Select((decision, i) => (decision, i)).Where(d => Concerns(d.decision)).ToList();
+        if (relevant.Count == 0) return null;
+        var work = new DecisionStrikes(policy, relevant);
         var rules = policy.Enforcement;
-        var accounts = relevant.Select(d => (d.Decision.ProducerId, d.Decision.PlatformUserId)).Distinct().Order().ToArray();
-        var blocks = relevant.Where(d => d.Decision.Decision == DecisionKinds.Blocked).ToList();
-        var replaced = relevant.Where(d => d.Decision.Overturns is not null).Select(d => d.Decision.Overturns!.Value).ToArray();
+        var blocks = relevant.Where(d => d.decision.Decision == DecisionKinds.Blocked).Select(d => d.decision).ToList();
+        var producers = work.accounts.Select(a => a.ProducerId).ToArray();
+        var users = work.accounts.Select(a => a.PlatformUserId).ToArray();
 
-        await using var batch = new NpgsqlBatch(connection, transaction);
         batch.BatchCommands.Add(BatchCommand.Of(
             """
             insert into platform_users (producer_id, user_id)
             select * from unnest(@producers::bigint[], @users::text[]) order by 1, 2
             on conflict (producer_id, user_id) do update set strikes = platform_users.strikes
-            """,
-            ("producers", accounts.Select(a => a.ProducerId).ToArray()), ("users", accounts.Select(a => a.PlatformUserId).ToArray())));
+            """, ("producers", producers), ("users", users)));
         batch.BatchCommands.Add(BatchCommand.Of(
             """
-            update strikes s set lifted_at = now(), lifted_by_decision = d.id
-            from decisions d where d.overturns = s.decision_id and s.decision_id = any(@replaced) and s.lifted_at is null
+            update strikes s set lifted_at = now(), lifted_by_decision = (select o.id from decisions o where o.overturns = s.decision_id)
+            where s.decision_id = any(@replaced) and s.lifted_at is null
             returning s.decision_id as lifted_decision
-            """, ("replaced", replaced)));
+            """, ("replaced", relevant.Where(d => d.decision.Overturns is not null).Select(d => d.decision.Overturns!.Value).ToArray())));
         batch.BatchCommands.Add(BatchCommand.Of(
             """
             insert into strikes (producer_id, user_id, decision_id, categories, weight, expires_at)
-            select p, u, d, array(select jsonb_array_elements_text(c)), w, now() + make_interval(days => @days)
-            from unnest(@producers::bigint[], @users::text[], @decisions::bigint[], @categories::jsonb[], @weights::int[]) as t (p, u, d, c, w)
+            select p, u, (select max(d.id) from decisions d where d.item_id = t.i), array(select jsonb_array_elements_text(c)), w,
+                   now() + make_interval(days => @days)
+            from unnest(@producers::bigint[], @users::text[], @items::bigint[], @categories::jsonb[], @weights::int[]) as t (p, u, i, c, w)
             """,
-            ("producers", blocks.Select(b => b.Decision.ProducerId).ToArray()), ("users", blocks.Select(b => b.Decision.PlatformUserId).ToArray()),
-            ("decisions", blocks.Select(b => b.Id).ToArray()),
-            ("categories", blocks.Select(b => System.Text.Json.JsonSerializer.Serialize(b.Decision.Categories)).ToArray()),
-            ("weights", blocks.Select(b => rules.WeightOf(b.Decision.Categories)).ToArray()), ("days", rules.StrikeExpiryDays)));
+            ("producers", blocks.Select(b => b.ProducerId).ToArray()), ("users", blocks.Select(b => b.PlatformUserId).ToArray()),
+            ("items", blocks.Select(b => b.ItemId).ToArray()),
+            ("categories", blocks.Select(b => System.Text.Json.JsonSerializer.Serialize(b.Categories)).ToArray()),
+            ("weights", blocks.Select(b => rules.WeightOf(b.Categories)).ToArray()), ("days", rules.StrikeExpiryDays)));
+        if (!work.LadderIsOn) return work;
+        if (unlessLadderActs)
+        {
+            if (work.accounts.Length != 1 || relevant.Any(d => d.decision.Overturns is not null))
+                throw new InvalidOperationException("The ladder is checked in the batch only for new blocks of one account.");
+            var byPersonBanAtOnce = blocks.Any(b => !b.Automated && b.Categories.Any(rules.BanAtOnce.Contains));
+            batch.BatchCommands.Add(BatchCommand.Of(LadderStaysSql, ("producer", producers[0]), ("user", users[0]),
+                ("thresholds", rules.Steps.Select(st => st.Threshold).ToArray()), ("banAtOnce", byPersonBanAtOnce), ("problem", LadderActs)));
+            return work;
+        }
+
+        // The standing, and what a notice would be written with (NoticeContext), so that an action costs one more round trip.
         batch.BatchCommands.Add(BatchCommand.Of(
-            $"""
-            select a.p as producer_id, a.u as user_id, coalesce(sum(s.weight), 0)::int as weight
+            """
+            select a.p as standing_producer, a.u, coalesce(sum(s.weight), 0)::int, coalesce(array_agg(s.decision_id order by s.decision_id)
+                       filter (where s.decision_id is not null), '{}'),
+                   (select language from review_items r where r.producer_id = a.p and r.user_id = a.u and language is not null
+                    order by r.id desc limit 1), now()
             from unnest(@producers::bigint[], @users::text[]) as a (p, u)
             left join strikes s on s.producer_id = a.p and s.user_id = a.u and s.lifted_at is null and s.expires_at > now()
             group by a.p, a.u
-            """,
-            ("producers", accounts.Select(a => a.ProducerId).ToArray()), ("users", accounts.Select(a => a.PlatformUserId).ToArray())));
+            """, ("producers", producers), ("users", users)));
+        batch.BatchCommands.Add(BatchCommand.Of("select kind as template_kind, category, language, title, body from notice_templates"));
         batch.BatchCommands.Add(BatchCommand.Of(
             $"""
-            select e.producer_id, e.user_id, e.id, e.action, e.state, e.origin, e.step_threshold, e.decision_id
+            select e.producer_id as action_producer, e.user_id, e.id, e.action, e.state, e.origin, e.step_threshold, e.decision_id
             from enforcements e join unnest(@producers::bigint[], @users::text[]) as a (p, u) on e.producer_id = a.p and e.user_id = a.u
             where {InForceOrProposed}
-            """,
-            ("producers", accounts.Select(a => a.ProducerId).ToArray()), ("users", accounts.Select(a => a.PlatformUserId).ToArray())));
+            """, ("producers", producers), ("users", users)));
+        return work;
+    }
 
-        var lifted = new HashSet<long>();
-        var weights = new Dictionary<(long, string), int>();
-        var standing = accounts.ToDictionary(a => a, _ => new List<StandingAction>());
-        await using (var reader = await batch.ExecuteReaderAsync())
+    /// <summary>Takes the result set the reader is on when it is one of these statements'; false otherwise.</summary>
+    public async Task<bool> TryReadAsync(NpgsqlDataReader reader)
+    {
+        switch (reader.GetName(0))
         {
-            // Statements without rows (the locks, the new strikes) have no result set: the reader starts at the lifted strikes.
-            while (await reader.ReadAsync()) lifted.Add(reader.GetInt64(0));
-            await reader.NextResultAsync();
-            while (await reader.ReadAsync()) weights[(reader.GetInt64(0), reader.GetString(1))] = reader.GetInt32(2);
-            await reader.NextResultAsync();
-            while (await reader.ReadAsync())
-                standing[(reader.GetInt64(0), reader.GetString(1))].Add(new StandingAction(reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-                    reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+            case "lifted_decision":
+                while (await reader.ReadAsync()) lifted.Add(reader.GetInt64(0));
+                return true;
+            case "standing_producer":
+                while (await reader.ReadAsync())
+                {
+                    var account = (reader.GetInt64(0), reader.GetString(1));
+                    weights[account] = reader.GetInt32(2);
+                    activeStrikes[account].AddRange(reader.GetFieldValue<long[]>(3));
+                    languages[account] = NoticeTemplates.LanguageOf(reader.IsDBNull(4) ? null : reader.GetString(4));
+                    now = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc));
+                }
+                return true;
+            case "template_kind":
+                while (await reader.ReadAsync())
+                    templates.Add(new CustomTemplate(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+                return true;
+            case "action_producer":
+                while (await reader.ReadAsync())
+                    standing[(reader.GetInt64(0), reader.GetString(1))].Add(new StandingAction(reader.GetInt64(2), reader.GetString(3),
+                        reader.GetString(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+                return true;
+            default:
+                return false;
         }
+    }
 
+    /// <summary>Once the batch has run: the ladder's verdict per account, and the actions it takes (their own round trips).</summary>
+    public async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> ids)
+    {
+        if (!LadderIsOn) return;
+        var rules = policy.Enforcement;
         foreach (var account in accounts)
         {
-            var added = blocks.Where(b => (b.Decision.ProducerId, b.Decision.PlatformUserId) == account)
-                .Select(b => new NewStrike(b.Id, b.Decision.Categories, rules.WeightOf(b.Decision.Categories), !b.Decision.Automated)).ToList();
-            var liftedHere = relevant.Where(d => (d.Decision.ProducerId, d.Decision.PlatformUserId) == account && d.Decision.Overturns is { } o && lifted.Contains(o))
-                .Select(d => d.Decision.Overturns!.Value).ToHashSet();
+            var mine = relevant.Where(d => (d.Decision.ProducerId, d.Decision.PlatformUserId) == account).ToList();
+            var added = mine.Where(d => d.Decision.Decision == DecisionKinds.Blocked)
+                .Select(d => new NewStrike(ids[d.Index], d.Decision.Categories, rules.WeightOf(d.Decision.Categories), !d.Decision.Automated)).ToList();
+            var liftedHere = mine.Where(d => d.Decision.Overturns is { } o && lifted.Contains(o)).Select(d => d.Decision.Overturns!.Value).ToHashSet();
             var weight = weights[account];
             var changes = Ladder.Evaluate(rules, weight, standing[account], added, liftedHere);
             if (changes.IsEmpty) continue;
 
             foreach (var lift in changes.Lift)
                 await EnforcementWriter.LiftAsync(connection, transaction, lift.EnforcementId, null, lift.Reason);
-            var facts = changes.Apply.Count == 0 ? [] : await ActiveStrikeDecisionsAsync(connection, transaction, account);
+            var facts = activeStrikes[account];
+            var context = new NoticeContext(now, languages[account], templates);
             foreach (var apply in changes.Apply)
                 await EnforcementWriter.ApplyAsync(connection, transaction, policy, new NewEnforcement(account.ProducerId, account.PlatformUserId,
                     apply.Step, apply.Origin, apply.DecisionId, apply.Categories,
                     apply.Origin == Ladder.OriginImmediate
                         ? "A person confirmed content in a category that closes the account at once."
                         : $"Active strike weight {weight} reached the ladder's step at {apply.Step.Threshold}.",
-                    null, apply.Origin == Ladder.OriginImmediate ? [apply.DecisionId] : facts, weight));
+                    null, apply.Origin == Ladder.OriginImmediate ? [apply.DecisionId] : facts, weight), context);
         }
     }
 
+    /// <summary>The message of the check that fails a batch when the ladder must act (see <see cref="AddTo"/>).</summary>
+    public const string LadderActs = "the enforcement ladder acts";
+
+    /// <summary>
+    /// The rules of <see cref="Ladder.Evaluate"/> for new strikes, as one check: no ban in force, and either a ban at once
+    /// is due, or the highest rung the active weight reaches is not yet standing.
+    /// </summary>
+    private const string LadderStaysSql =
+        $"""
+        with weight as (
+            select coalesce(sum(weight), 0) as w from strikes
+            where producer_id = @producer and user_id = @user and lifted_at is null and expires_at > now()),
+        rung as (
+            select max(t) as threshold from unnest(@thresholds::int[]) as t, weight where t <= weight.w),
+        standing as (
+            select e.action, e.state, e.origin, e.step_threshold from enforcements e
+            where e.producer_id = @producer and e.user_id = @user and {InForceOrProposed})
+        select require_that(
+            exists (select 1 from standing where action = 'ban' and state = 'active')
+            or (not @banAtOnce and ((select threshold from rung) is null
+                                    or exists (select 1 from standing, rung where origin = 'ladder' and step_threshold = rung.threshold))),
+            @problem)
+        """;
+
     /// <summary>An action counts while proposed, or active and not yet past its end.</summary>
     public const string InForceOrProposed = "(e.state = 'proposed' or (e.state = 'active' and (e.ends_at is null or e.ends_at > now())))";
-
-    private static async Task<IReadOnlyList<long>> ActiveStrikeDecisionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        (long ProducerId, string PlatformUserId) account) =>
-        (await connection.QueryAsync<long>(
-            """
-            select decision_id from strikes
-            where producer_id = @ProducerId and user_id = @PlatformUserId and lifted_at is null and expires_at > now() order by decision_id
-            """, new { account.ProducerId, account.PlatformUserId }, transaction)).AsList();
 }

@@ -26,6 +26,11 @@ public sealed record NewEnforcement(
 /// force or lifted, the notice for the platform (a <see cref="UserNotice"/> row, pushed after commit). The notice
 /// row's id is the producer's cursor, kept safe to store with the same shared/exclusive lock as decisions.
 /// </summary>
+/// <remarks>
+/// Applying an action is two round trips whatever it writes: its <see cref="NoticeContext"/>, then one statement that
+/// inserts the action, its audit entry and its notice (rendered here, at the transaction's time, with the new id set
+/// in the database). A block that moves a user up the ladder pays only this on top of its strike.
+/// </remarks>
 public static class EnforcementWriter
 {
     public const string Channel = "user_notices";
@@ -33,36 +38,63 @@ public static class EnforcementWriter
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<long> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy, NewEnforcement e)
+    /// <summary>How a user seeks redress, for the statement: the platform's appeal, which reaches this console's appeals queue.</summary>
+    public const string RedressAppeal = "internal_complaint";
+    public const string RedressNone = "none";
+
+    /// <param name="context">The notice's context when the caller read it already (the ladder reads it with the standing).</param>
+    public static async Task<long> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy, NewEnforcement e,
+        NoticeContext? context = null)
     {
+        context ??= await NoticeContext.ReadAsync(connection, transaction, e.ProducerId, e.UserId);
         var proposed = e.Origin == Ladder.OriginLadder && !e.Step.Automatic;
-        var automated = e.ByUser is null;
-        var id = await connection.ExecuteScalarAsync<long>(
-            """
-            insert into enforcements (producer_id, user_id, action, features, hourly_quota, state, origin, step_threshold, decision_id,
-                                      categories, reason, automated, created_by, duration, starts_at, ends_at)
-            values (@ProducerId, @UserId, @action, @features, @quota, @state, @Origin, @threshold, @DecisionId, @categories, @Reason,
-                    @automated, @ByUser, @duration, case when @proposed then null else now() end,
-                    case when @proposed then null else now() + @duration end)
-            returning id
+        var duration = e.Step.DurationHours is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
+        var startsAt = proposed ? (DateTimeOffset?)null : context.Now;
+        var state = new EnforcementState(0, e.Step.Action, e.Step.Features, e.Step.HourlyQuota, proposed ? "proposed" : "active",
+            startsAt, startsAt + duration);
+        var notice = proposed ? null : Serialize(new StoredNotice(e.UserId, "enforcement_applied", state, null,
+            Statement(policy, context, state, e.Categories, e.Reason, e.ByUser is null, e.Facts, e.StrikeWeight)));
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (!proposed) batch.BatchCommands.Add(NoticeLock(e.ProducerId));
+        batch.BatchCommands.Add(BatchCommand.Of(
+            $"""
+            with e as (
+                insert into enforcements (producer_id, user_id, action, features, hourly_quota, state, origin, step_threshold, decision_id,
+                                          categories, reason, automated, created_by, duration, starts_at, ends_at)
+                values (@producerId, @userId, @action, @features, @quota, @state, @origin, @threshold, @decisionId, @categories, @reason,
+                        @automated, @byUser, @duration, @startsAt, @endsAt)
+                returning id),
+            a as (
+                {AuditLog.Insert}
+                select @actorKind, @actorId, @auditAction, null, jsonb_build_object('enforcementId', e.id) || @details::jsonb from e),
+            n as (
+                insert into user_notices (producer_id, user_id, kind, enforcement_id, notice)
+                select @producerId, @userId, 'enforcement_applied', e.id, jsonb_set(@notice::jsonb, @idPath::text[], to_jsonb(e.id))
+                from e where @notice::jsonb is not null
+                returning id)
+            select e.id, (select id from n) from e
             """,
-            new
+            ("producerId", e.ProducerId), ("userId", e.UserId), ("action", e.Step.Action), ("features", e.Step.Features.ToArray()),
+            ("quota", e.Step.HourlyQuota), ("state", state.State), ("origin", e.Origin),
+            ("threshold", e.Origin == Ladder.OriginLadder ? e.Step.Threshold : null), ("decisionId", e.DecisionId),
+            ("categories", e.Categories.ToArray()), ("reason", e.Reason), ("automated", e.ByUser is null), ("byUser", e.ByUser),
+            ("duration", duration), ("startsAt", startsAt), ("endsAt", state.EndsAt),
+            ("actorKind", ActorOf(e.ByUser).KindText), ("actorId", ActorOf(e.ByUser).Id),
+            ("auditAction", proposed ? AuditActions.EnforcementProposed : AuditActions.EnforcementApplied),
+            ("details", Serialize(new
             {
-                e.ProducerId, e.UserId, action = e.Step.Action, features = e.Step.Features.ToArray(), quota = e.Step.HourlyQuota,
-                state = proposed ? "proposed" : "active", e.Origin,
-                threshold = e.Origin == Ladder.OriginLadder ? e.Step.Threshold : (int?)null, e.DecisionId,
-                categories = e.Categories.ToArray(), e.Reason, automated, e.ByUser,
-                duration = e.Step.DurationHours is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null, proposed,
-            }, transaction);
-        await AuditLog.AppendAsync(connection, transaction, e.ByUser is { } by ? Actor.User(by) : Actor.Console,
-            proposed ? AuditActions.EnforcementProposed : AuditActions.EnforcementApplied, details: new
-            {
-                enforcementId = id, producerId = e.ProducerId, userId = e.UserId, action = e.Step.Action, features = e.Step.Features,
-                hourlyQuota = e.Step.HourlyQuota, durationHours = e.Step.DurationHours, origin = e.Origin, threshold = e.Step.Threshold,
-                decisionId = e.DecisionId, categories = e.Categories, reason = e.Reason, strikeWeight = e.StrikeWeight,
-            });
-        if (!proposed)
-            await NotifyAppliedAsync(connection, transaction, policy, id, e.Facts, e.StrikeWeight);
+                producerId = e.ProducerId, userId = e.UserId, action = e.Step.Action, features = e.Step.Features, hourlyQuota = e.Step.HourlyQuota,
+                durationHours = e.Step.DurationHours, origin = e.Origin, threshold = e.Step.Threshold, decisionId = e.DecisionId,
+                categories = e.Categories, reason = e.Reason, strikeWeight = e.StrikeWeight,
+            })),
+            ("notice", notice), ("idPath", new[] { "enforcement", "enforcementId" })));
+        await using var reader = await batch.ExecuteReaderAsync();
+        if (!proposed) await reader.NextResultAsync(); // past the lock's row
+        await reader.ReadAsync();
+        var (id, noticeId) = (reader.GetInt64(0), reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1));
+        await reader.DisposeAsync();
+        if (noticeId is { } n) await AnnounceAsync(connection, transaction, n);
         return id;
     }
 
@@ -74,7 +106,10 @@ public static class EnforcementWriter
             new { enforcementId }, transaction);
         if (confirmed == 0) throw new EnforcementException("enforcement: only a proposal can be confirmed; this one was confirmed, dismissed or lifted already.");
         await AuditLog.AppendAsync(connection, transaction, Actor.User(byUser), AuditActions.EnforcementConfirmed, details: new { enforcementId, note });
-        await NotifyAppliedAsync(connection, transaction, policy, enforcementId, [], null);
+        var e = await RowAsync(connection, transaction, enforcementId);
+        var context = await NoticeContext.ReadAsync(connection, transaction, e.ProducerId, e.UserId);
+        await AddNoticeAsync(connection, transaction, e.ProducerId, e.UserId, "enforcement_applied", enforcementId, null, e.ToState(), null,
+            Statement(policy, context, e.ToState(), e.Categories, e.Reason, false, [], null));
     }
 
     /// <summary>
@@ -84,83 +119,94 @@ public static class EnforcementWriter
     public static async Task LiftAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long enforcementId, long? byUser, string reason,
         long? appealId = null)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<(string State, long ProducerId, string UserId)>(
-            "select state, producer_id, user_id from enforcements where id = @enforcementId for update", new { enforcementId }, transaction);
-        if (row.State is null) throw new EnforcementException($"enforcement: there is no enforcement {enforcementId}.");
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(RowSql + " for update", new { enforcementId }, transaction)
+                  ?? throw new EnforcementException($"enforcement: there is no enforcement {enforcementId}.");
         if (row.State is "lifted" or "dismissed") throw new EnforcementException($"enforcement: {enforcementId} was {row.State} already.");
         var dismissed = row.State == "proposed";
         await connection.ExecuteAsync(
             "update enforcements set state = @state, lifted_at = now(), lifted_by = @byUser, lift_reason = @reason where id = @enforcementId",
             new { enforcementId, byUser, reason, state = dismissed ? "dismissed" : "lifted" }, transaction);
-        await AuditLog.AppendAsync(connection, transaction, byUser is { } by ? Actor.User(by) : Actor.Console,
+        await AuditLog.AppendAsync(connection, transaction, ActorOf(byUser),
             dismissed ? AuditActions.EnforcementDismissed : AuditActions.EnforcementLifted,
             details: new { enforcementId, producerId = row.ProducerId, userId = row.UserId, reason, appealId });
         if (dismissed) return;
 
-        var enforcement = await StateAsync(connection, transaction, enforcementId);
-        var language = await LanguageAsync(connection, transaction, row.ProducerId, row.UserId);
-        var (title, body) = await NoticeTemplates.WordingAsync(connection, transaction, NoticeKinds.Lifted, enforcement.Categories, language);
-        var values = new Dictionary<string, string?> { ["action"] = ActionName(enforcement.State.Action, language) };
-        await AddNoticeAsync(connection, transaction, row.ProducerId, row.UserId, "enforcement_lifted", enforcementId, null, enforcement.State with { State = "lifted" }, null,
-            new StatementOfReasons(language, NoticeTemplates.Fill(title, values), NoticeTemplates.Fill(body, values),
-                new NoticeFacts([], enforcement.Categories, null), reason, byUser is null, new Redress(null, RedressNone)));
+        var context = await NoticeContext.ReadAsync(connection, transaction, row.ProducerId, row.UserId);
+        var (title, body) = context.Wording(NoticeKinds.Lifted, row.Categories);
+        var values = new Dictionary<string, string?> { ["action"] = ActionName(row.Action, context.Language) };
+        await AddNoticeAsync(connection, transaction, row.ProducerId, row.UserId, "enforcement_lifted", enforcementId, null, row.ToState() with { State = "lifted" }, null,
+            new StatementOfReasons(context.Language, NoticeTemplates.Fill(title, values), NoticeTemplates.Fill(body, values),
+                new NoticeFacts([], row.Categories, null), reason, byUser is null, new Redress(null, RedressNone)));
     }
 
-    private static async Task NotifyAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy,
-        long enforcementId, IReadOnlyList<long> facts, int? strikeWeight)
+    /// <summary>The statement of reasons for an action in force, in the user's language.</summary>
+    private static StatementOfReasons Statement(PolicyDocument policy, NoticeContext context, EnforcementState state, IReadOnlyList<string> categories,
+        string reason, bool automated, IReadOnlyList<long> facts, int? strikeWeight)
     {
-        var e = await StateAsync(connection, transaction, enforcementId);
-        var language = await LanguageAsync(connection, transaction, e.ProducerId, e.UserId);
-        var (title, body) = await NoticeTemplates.WordingAsync(connection, transaction, e.State.Action, e.Categories, language);
-        var appealUntil = DateTimeOffset.UtcNow.AddDays(policy.Enforcement.AppealWindowDays);
-        var ground = e.Categories.Count > 0 ? PendingDecision.StatementOfReasons(policy, e.Categories) : e.Reason;
+        var (title, body) = context.Wording(state.Action, categories);
+        var appealUntil = context.Now.AddDays(policy.Enforcement.AppealWindowDays);
+        var ground = categories.Count > 0 ? PendingDecision.StatementOfReasons(policy, categories) : reason;
         var values = new Dictionary<string, string?>
         {
             ["ground"] = ground,
-            ["categories"] = string.Join(", ", e.Categories.Select(c => policy.Find(c)?.Label ?? c)),
-            ["features"] = string.Join(", ", e.State.Features),
-            ["quota"] = e.State.HourlyQuota is { } q ? $"({q}/h)" : null,
-            ["until"] = e.State.EndsAt is { } until ? NoticeTemplates.FormatDate(until, language) : null,
-            ["appealUntil"] = NoticeTemplates.FormatDate(appealUntil, language),
-            ["action"] = ActionName(e.State.Action, language),
+            ["categories"] = string.Join(", ", categories.Select(c => policy.Find(c)?.Label ?? c)),
+            ["features"] = string.Join(", ", state.Features),
+            ["quota"] = state.HourlyQuota is { } q ? $"({q}/h)" : null,
+            ["until"] = state.EndsAt is { } until ? NoticeTemplates.FormatDate(until, context.Language) : null,
+            ["appealUntil"] = NoticeTemplates.FormatDate(appealUntil, context.Language),
+            ["action"] = ActionName(state.Action, context.Language),
         };
-        await AddNoticeAsync(connection, transaction, e.ProducerId, e.UserId, "enforcement_applied", enforcementId, null, e.State, null,
-            new StatementOfReasons(language, NoticeTemplates.Fill(title, values), NoticeTemplates.Fill(body, values),
-                new NoticeFacts(facts, e.Categories, strikeWeight), ground, e.Automated, new Redress(appealUntil, RedressAppeal)));
+        return new StatementOfReasons(context.Language, NoticeTemplates.Fill(title, values), NoticeTemplates.Fill(body, values),
+            new NoticeFacts(facts, categories, strikeWeight), ground, automated, new Redress(appealUntil, RedressAppeal));
     }
-
-    /// <summary>How a user seeks redress, for the statement: the platform's appeal, which reaches this console's appeals queue.</summary>
-    public const string RedressAppeal = "internal_complaint";
-    public const string RedressNone = "none";
 
     /// <summary>Stores a notice for the platform and announces it after commit.</summary>
     public static async Task<long> AddNoticeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long producerId, string userId,
         string kind, long? enforcementId, long? appealId, EnforcementState? enforcement, AppealOutcome? appeal, StatementOfReasons statement)
     {
-        await connection.ExecuteAsync("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)",
-            new { lockClass = CursorLockClass, producerId }, transaction);
-        var notice = JsonSerializer.Serialize(new StoredNotice(userId, kind, enforcement, appeal, statement), Json);
-        var id = await connection.ExecuteScalarAsync<long>(
-            """
-            insert into user_notices (producer_id, user_id, kind, enforcement_id, appeal_id, notice)
-            values (@producerId, @userId, @kind, @enforcementId, @appealId, @notice::jsonb) returning id
-            """, new { producerId, userId, kind, enforcementId, appealId, notice }, transaction);
-        var payload = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (!PostCommitNotifications.TryDefer(Channel, payload))
-            await connection.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, transaction);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                NoticeLock(producerId),
+                BatchCommand.Of(
+                    """
+                    insert into user_notices (producer_id, user_id, kind, enforcement_id, appeal_id, notice)
+                    values (@producerId, @userId, @kind, @enforcementId, @appealId, @notice::jsonb) returning id
+                    """,
+                    ("producerId", producerId), ("userId", userId), ("kind", kind), ("enforcementId", enforcementId), ("appealId", appealId),
+                    ("notice", Serialize(new StoredNotice(userId, kind, enforcement, appeal, statement)))),
+            },
+        };
+        long id;
+        await using (var reader = await batch.ExecuteReaderAsync())
+        {
+            await reader.NextResultAsync(); // past the lock's row
+            await reader.ReadAsync();
+            id = reader.GetInt64(0);
+        }
+        await AnnounceAsync(connection, transaction, id);
         return id;
     }
 
+    /// <summary>Writers hold the producer's notice cursor lock shared until commit (see <see cref="UserNoticeFeed.PageAsync"/>).</summary>
+    private static NpgsqlBatchCommand NoticeLock(long producerId) =>
+        BatchCommand.Of("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)", ("lockClass", CursorLockClass), ("producerId", producerId));
+
+    private static Task AnnounceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long noticeId)
+    {
+        var payload = noticeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return PostCommitNotifications.TryDefer(Channel, payload)
+            ? Task.CompletedTask
+            : connection.ExecuteAsync("select pg_notify(@channel, @payload)", new { channel = Channel, payload }, transaction);
+    }
+
+    private static Actor ActorOf(long? byUser) => byUser is { } by ? Actor.User(by) : Actor.Console;
+
+    private static string Serialize(object value) => JsonSerializer.Serialize(value, Json);
+
     /// <summary>The notice as stored; the cursor and time are the row's own.</summary>
     internal sealed record StoredNotice(string UserId, string Kind, EnforcementState? Enforcement, AppealOutcome? Appeal, StatementOfReasons Statement);
-
-    /// <summary>The user's language as the producer last gave it with a generation; English when it never did.</summary>
-    public static async Task<string> LanguageAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long producerId, string userId) =>
-        NoticeTemplates.LanguageOf(await connection.ExecuteScalarAsync<string?>(
-            """
-            select language from review_items where producer_id = @producerId and user_id = @userId and language is not null
-            order by id desc limit 1
-            """, new { producerId, userId }, transaction));
 
     /// <summary>The action's name in the user's language, for notices that name it.</summary>
     public static string ActionName(string action, string language) => (action, language) switch
@@ -178,18 +224,15 @@ public static class EnforcementWriter
         _ => "warning",
     };
 
-    private sealed record EnforcementRow(long ProducerId, string UserId, EnforcementState State, IReadOnlyList<string> Categories, string Reason, bool Automated);
+    private const string RowSql =
+        """
+        select id, producer_id as producerid, user_id as userid, action, features, hourly_quota as hourlyquota, state,
+               starts_at as startsat, ends_at as endsat, categories, reason, automated
+        from enforcements where id = @enforcementId
+        """;
 
-    private static async Task<EnforcementRow> StateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long enforcementId)
-    {
-        var r = await connection.QuerySingleAsync<Row>(
-            """
-            select id, producer_id as producerid, user_id as userid, action, features, hourly_quota as hourlyquota, state,
-                   starts_at as startsat, ends_at as endsat, categories, reason, automated
-            from enforcements where id = @enforcementId
-            """, new { enforcementId }, transaction);
-        return new EnforcementRow(r.ProducerId, r.UserId, r.ToState(), r.Categories, r.Reason, r.Automated);
-    }
+    private static async Task<Row> RowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long enforcementId) =>
+        await connection.QuerySingleAsync<Row>(RowSql, new { enforcementId }, transaction);
 
     /// <summary>An enforcements row as Dapper reads it (text[] needs settable array properties).</summary>
     internal sealed class Row

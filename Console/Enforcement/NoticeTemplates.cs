@@ -23,6 +23,9 @@ public static class NoticeKinds
     public static readonly IReadOnlyList<string> All = [Warn, Restrict, RequireVerification, Suspend, Ban, Lifted, AppealUpheld, AppealOverturned, AppealModified];
 }
 
+/// <summary>An admin's own wording as stored.</summary>
+public sealed record CustomTemplate(string Kind, string Category, string Language, string Title, string Body);
+
 /// <summary>A template as an admin sees it: their own wording, or the console's when <see cref="Custom"/> is false.</summary>
 public sealed record NoticeTemplate(string Kind, string Category, string Language, string Title, string Body, bool Custom);
 
@@ -79,19 +82,14 @@ public sealed partial class NoticeTemplates(Db db)
     public static string FormatDate(DateTimeOffset at, string language) =>
         at.ToString("d MMMM yyyy", CultureInfo.GetCultureInfo(language));
 
-    /// <summary>The wording in force for one notice, read inside the caller's transaction.</summary>
-    public static async Task<(string Title, string Body)> WordingAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
-        string kind, IReadOnlyList<string> categories, string language)
+    /// <summary>The wording in force for one notice, from the admins' templates read with <see cref="NoticeContext"/>.</summary>
+    public static (string Title, string Body) Wording(IReadOnlyList<CustomTemplate> custom, string kind, IReadOnlyList<string> categories, string language)
     {
-        var custom = (await connection.QueryAsync<(string Category, string Language, string Title, string Body)>(
-            "select category, language, title, body from notice_templates where kind = @kind and language in (@language, 'en')",
-            new { kind, language }, transaction)).ToList();
         foreach (var lang in new[] { language, "en" }.Distinct())
         {
-            var match = custom.FirstOrDefault(t => t.Language == lang && categories.Contains(t.Category))
-                        is { Title: not null } byCategory ? byCategory
-                        : custom.FirstOrDefault(t => t.Language == lang && t.Category == "");
-            if (match.Title is not null) return (match.Title, match.Body);
+            var match = custom.FirstOrDefault(t => t.Kind == kind && t.Language == lang && categories.Contains(t.Category))
+                        ?? custom.FirstOrDefault(t => t.Kind == kind && t.Language == lang && t.Category == "");
+            if (match is not null) return (match.Title, match.Body);
             if (DefaultNoticeTexts.All.TryGetValue((kind, lang), out var builtIn)) return builtIn;
         }
         throw new InvalidOperationException($"No wording for notice '{kind}'.");

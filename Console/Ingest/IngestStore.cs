@@ -68,7 +68,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             }
 
             // Decisions last: writing them takes the producer's cursor lock, held from here to commit only.
-            await decisions.WriteAsync(connection, transaction, automatic);
+            await decisions.WriteAsync(connection, transaction, automatic, policy.Document);
             if (anyQueued) await QueueSignals.NotifyAsync(connection, transaction);
             return receipts;
         }, ct);

@@ -48,7 +48,7 @@ public sealed class BacklogRouter(DecisionWriter decisions)
             if (route.IsAutomaticDecision)
                 automatic.Add(PendingDecision.Automatic(item.Id, item.ProducerId, item.UserId, route, policy.Document));
         }
-        await decisions.WriteAsync(connection, transaction, automatic);
+        await decisions.WriteAsync(connection, transaction, automatic, policy.Document);
         if (moved > 0) await QueueSignals.NotifyAsync(connection, transaction);
         return (moved, automatic.Count);
     }

@@ -51,7 +51,8 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
                 ? PendingDecision.StatementOfReasons(policy.Document, categories)
                 : PendingDecision.ApprovedReason;
             var ids = await decisions.WriteAsync(connection, transaction,
-                [new PendingDecision(current.ItemId, current.ProducerId, current.PlatformUserId, decision, categories, reason, note, userId, decisionId)]);
+                [new PendingDecision(current.ItemId, current.ProducerId, current.PlatformUserId, decision, categories, reason, note, userId, decisionId)],
+                policy.Document);
             return ids[0];
         }, ct);
     }

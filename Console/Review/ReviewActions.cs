@@ -67,18 +67,19 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             throw new ReviewException($"One decision carries at most {MaxCluster} near-duplicates (this one has {cluster.Length}).");
 
         var reason = PendingDecision.ApprovedReason;
+        PolicyDocument? policyInForce = null;
         if (request.Decision == DecisionKinds.Blocked)
         {
             var policy = await policies.LoadActiveAsync(ct);
+            policyInForce = policy.Document;
             var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
             if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
             reason = PendingDecision.StatementOfReasons(policy.Document, request.Categories);
         }
         var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
             reason, note, userId);
-        // An approval alone is one round trip; a block also writes a strike and runs the enforcement ladder, in a transaction.
-        if (cluster.Length == 0 && !request.AddToBank && !Enforcement.DecisionStrikes.Concerns(decision))
-            return await DecideHeldItemAloneAsync(user, userId, claim, decision, ct);
+        if (cluster.Length == 0 && !request.AddToBank)
+            return await DecideHeldItemAloneAsync(user, userId, claim, decision, policyInForce, ct);
 
         return await db.InTransactionAsync(async (connection, transaction) =>
         {
@@ -114,7 +115,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                 alreadyBanked = bankEntry is null;
             }
 
-            await decisions.WriteAsync(connection, transaction, pending);
+            await decisions.WriteAsync(connection, transaction, pending, policyInForce);
             await QueueSignals.NotifyAsync(connection, transaction);
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, bankEntry, alreadyBanked);
         }, ct);
@@ -154,27 +155,38 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     }
 
     /// <summary>
-    /// The usual approval, on the held item alone: one batch, so one round trip and one transaction. Its first statement
-    /// closes the item if this claim still holds it, is live and in a queue the caller may work, and otherwise stops the
-    /// batch before anything is written; then the reason is looked up and given.
+    /// The usual decision, on the held item alone: one batch, run as its own implicit transaction and committed in the
+    /// same round trip. Its first statement closes the item if this claim still holds it, is live and in a queue the
+    /// caller may work, and otherwise stops the batch before anything is written; then the decision with its reason and
+    /// audit entry, and for a block its strike, checked against the enforcement ladder. A block that moves the user up
+    /// the ladder fails that check and is written again in an explicit transaction, where the ladder acts before commit.
     /// </summary>
     private async Task<DecisionOutcome> DecideHeldItemAloneAsync(ClaimsPrincipal user, long userId, ItemClaim claim, PendingDecision decision,
-        CancellationToken ct)
+        PolicyDocument? policy, CancellationToken ct)
     {
+        async Task<int> DecideAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(BatchCommand.Of(
+                $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')",
+                CloseHeldItemParameters(user, userId, claim).Select(p => (p.Key, (object?)p.Value))));
+            var written = await decisions.AddToAsync(batch, [decision], policy, unlessLadderActs: transaction is null);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await written.ReadAsync(reader);
+            await QueueSignals.NotifyAsync(connection, transaction);
+            return 0;
+        }
+
         try
         {
-            await db.InOneRoundTripAsync(async connection =>
+            try
             {
-                await using var batch = new NpgsqlBatch(connection);
-                batch.BatchCommands.Add(BatchCommand.Of(
-                    $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')",
-                    CloseHeldItemParameters(user, userId, claim).Select(p => (p.Key, (object?)p.Value))));
-                var written = await decisions.AddToAsync(batch, [decision]);
-                await using var reader = await batch.ExecuteReaderAsync(ct);
-                await written.ReadAsync(reader);
-                await QueueSignals.NotifyAsync(connection, null);
-                return 0;
-            }, ct);
+                await db.InOneRoundTripAsync(connection => DecideAsync(connection, null), ct);
+            }
+            catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText == Enforcement.DecisionStrikes.LadderActs)
+            {
+                await db.InTransactionAsync(DecideAsync, ct);
+            }
         }
         catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld)
         {

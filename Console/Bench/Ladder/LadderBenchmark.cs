@@ -17,6 +17,7 @@ namespace ModerationConsole.Bench;
 public sealed class LadderBenchmark : IBenchmark
 {
     private const int Moderators = 8;
+    private const int ItemsPerUser = 200;
 
     public string Name => "ladder";
     public string Summary => "decisions/s of 8 moderators blocking with the enforcement ladder, against the same moderators approving (no account work); goal ≥ 0.9";
@@ -29,8 +30,8 @@ public sealed class LadderBenchmark : IBenchmark
         var (services, _) = await run.StartConsoleAsync();
         var report = run.Report;
         await using (var connection = await run.OpenConnectionAsync(ct))
-            await BenchSeed.ItemsAsync(connection, rows, pending: true, priorities: 1, users: rows / 20);
-        report.Figure("pending items seeded", rows, $"items of {rows / 20} users");
+            await BenchSeed.ItemsAsync(connection, rows, pending: true, priorities: 1, users: rows / ItemsPerUser);
+        report.Figure("pending items seeded", rows, $"items of {rows / ItemsPerUser} users, so that accounts climb the ladder while timed");
 
         var moderators = await ModeratorsAsync(run, ct);
         var claims = services.GetRequiredService<ClaimService>();
