@@ -123,6 +123,29 @@ public sealed class AppealTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(("warned", 2), (standing.Status, standing.ActiveStrikeWeight));
         await Assert.ThrowsAsync<EnforcementException>(() =>
             console.Service<AppealDecisions>().DecideAsync(reviewer, claimed.Id, claimed.ClaimToken!.Value, AppealOutcomes.Upheld, "again"));
+
+        var report = await console.Service<ModerationConsole.Audit.Reports.TransparencyReports>()
+            .ForAsync(new ModerationConsole.Audit.Reports.ReportPeriod(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)));
+        Assert.Equal((1, 1, 0), (report.Complaints.Received, report.Complaints.Overturned, report.Complaints.Pending));
+        Assert.Equal(["decision:sexual 1"], report.ComplaintsByBasis.Select(b => $"{b.Key} {b.Count}"));
+        Assert.Contains(report.AccountActions, a => a.Key == "restrict" && a.Count == 1);
+    }
+
+    [Fact]
+    public async Task The_same_appeal_sent_twice_at_once_is_stored_once()
+    {
+        var producer = await console.ProducerAsync();
+        await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
+        var (_, moderator) = await console.PersonAsync(Roles.Moderator);
+        var decision = await console.DecisionOfAsync(await console.BlockOneAsync(client, moderator, "max"));
+        var intake = console.Service<AppealIntake>();
+
+        var receipts = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => intake.SubmitAsync(producer.Producer.Id,
+            new AppealRequest { AppealId = "m1", UserId = "max", DecisionCursor = decision, Statement = "twice" })));
+
+        Assert.Equal(1, receipts.Count(r => r.Status == "received"));
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("select count(*) from appeals"));
     }
 
     [Fact]

@@ -43,7 +43,21 @@ public sealed class AppealIntake(Db db)
             errors.Add(new FieldError("language", $"must be a BCP 47 language tag such as \"de\" or \"pt-BR\""));
         if (errors.Count > 0) throw new AppealRefused(errors);
 
-        return await db.InTransactionAsync(async (connection, transaction) =>
+        try
+        {
+            return await StoreAsync(producerId, request, appealId!, userId!, statement!, ct);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
+        {
+            // The same appeal, or another of the same decision, committed between our check and our insert: asked
+            // again, the check now sees it and answers as for any resubmission.
+            return await StoreAsync(producerId, request, appealId!, userId!, statement!, ct);
+        }
+    }
+
+    private Task<AppealReceipt> StoreAsync(long producerId, AppealRequest request, string appealId, string userId, string statement,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (connection, transaction) =>
         {
             var existing = await connection.QuerySingleOrDefaultAsync<Existing>(
                 """
@@ -52,13 +66,13 @@ public sealed class AppealIntake(Db db)
                 """, new { producerId, appealId }, transaction);
             if (existing is not null)
                 return existing.UserId == userId && existing.DecisionId == request.DecisionCursor && existing.EnforcementId == request.EnforcementId
-                    ? new AppealReceipt(appealId!, "duplicate", Utc(existing.ReceivedAt), Utc(existing.DueAt))
+                    ? new AppealReceipt(appealId, "duplicate", Utc(existing.ReceivedAt), Utc(existing.DueAt))
                     : throw AppealRefused.Of("appealId", "was already used for another appeal; use a new id for a new appeal");
 
             var rules = (await PolicyStore.LoadActiveAsync(connection, transaction)).Document.Enforcement;
             var (decidedAt, field) = request.DecisionCursor is { } cursor
-                ? (await CheckDecisionAsync(connection, transaction, producerId, userId!, cursor), "decisionCursor")
-                : (await CheckEnforcementAsync(connection, transaction, producerId, userId!, request.EnforcementId!.Value), "enforcementId");
+                ? (await CheckDecisionAsync(connection, transaction, producerId, userId, cursor), "decisionCursor")
+                : (await CheckEnforcementAsync(connection, transaction, producerId, userId, request.EnforcementId!.Value), "enforcementId");
             if (Utc(decidedAt).AddDays(rules.AppealWindowDays) < DateTimeOffset.UtcNow)
                 throw AppealRefused.Of(field, $"the appeal window of {rules.AppealWindowDays} days after the decision has closed");
             var before = await connection.ExecuteScalarAsync<string?>(
@@ -80,9 +94,8 @@ public sealed class AppealIntake(Db db)
                 await ItemOfAsync(connection, transaction, request.DecisionCursor, request.EnforcementId),
                 new { appealId = row.Id, producerAppealId = appealId, userId, decisionId = request.DecisionCursor, enforcementId = request.EnforcementId });
             await QueueSignals.NotifyAsync(connection, transaction);
-            return new AppealReceipt(appealId!, "received", Utc(row.ReceivedAt), Utc(row.DueAt));
+            return new AppealReceipt(appealId, "received", Utc(row.ReceivedAt), Utc(row.DueAt));
         }, ct);
-    }
 
     private static async Task<DateTime> CheckDecisionAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction,
         long producerId, string userId, long cursor)

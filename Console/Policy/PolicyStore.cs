@@ -23,6 +23,23 @@ public sealed class PolicyStore(Db db)
     public Task<ActivePolicy> LoadActiveAsync(CancellationToken ct = default) =>
         db.ReadAsync(connection => LoadActiveAsync(connection, null), ct);
 
+    private volatile ActivePolicy? remembered;
+
+    /// <summary>
+    /// The active policy as this instance last read it, without a round trip. It may be stale (another instance saved a
+    /// new version): a writer that relies on it checks its version in its own transaction (<see cref="IsStillActiveSql"/>)
+    /// and, when that fails, calls <see cref="Forget"/> and starts again.
+    /// </summary>
+    public async Task<ActivePolicy> RememberedActiveAsync(CancellationToken ct = default) =>
+        remembered ??= await LoadActiveAsync(ct);
+
+    public void Forget() => remembered = null;
+
+    /// <summary>Fails the statement (SQLSTATE MC001, <see cref="PolicyChanged"/>) unless version @policyVersion is still the active one.</summary>
+    public const string IsStillActiveSql = "select require_that((select version from policies where active) = @policyVersion, @policyChanged)";
+
+    public const string PolicyChanged = "the policy changed";
+
     /// <summary>Installs <paramref name="document"/> as version 1 when the database has no policy yet; otherwise does nothing.</summary>
     public Task EnsureInstalledAsync(PolicyDocument document, CancellationToken ct = default)
     {
@@ -87,6 +104,7 @@ public sealed class PolicyStore(Db db)
                 new { version, document = JsonSerializer.Serialize(document, Json), userId, reason = reason.Trim() }, transaction);
             await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.PolicyActivated,
                 details: new { version, previous, reason = reason.Trim() });
+            remembered = null;
             return version;
         }, ct);
     }

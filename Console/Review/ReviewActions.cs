@@ -66,23 +66,46 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         if (cluster.Length > MaxCluster)
             throw new ReviewException($"One decision carries at most {MaxCluster} near-duplicates (this one has {cluster.Length}).");
 
-        var reason = PendingDecision.ApprovedReason;
-        PolicyDocument? policyInForce = null;
-        if (request.Decision == DecisionKinds.Blocked)
+        // A block's reason and strike follow the policy this instance remembers; the write checks that it is still the
+        // active version, and a block written under one that changed meanwhile is written again under the new one.
+        try
         {
-            var policy = await policies.LoadActiveAsync(ct);
-            policyInForce = policy.Document;
-            var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
-            if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
-            reason = PendingDecision.StatementOfReasons(policy.Document, request.Categories);
+            return await DecideUnderAsync(request.Decision == DecisionKinds.Blocked ? await policies.RememberedActiveAsync(ct) : null);
         }
-        var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
-            reason, note, userId);
-        if (cluster.Length == 0 && !request.AddToBank)
-            return await DecideHeldItemAloneAsync(user, userId, claim, decision, policyInForce, ct);
-
-        return await db.InTransactionAsync(async (connection, transaction) =>
+        catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText == PolicyStore.PolicyChanged)
         {
+            policies.Forget();
+            return await DecideUnderAsync(await policies.RememberedActiveAsync(ct));
+        }
+
+        Task<DecisionOutcome> DecideUnderAsync(ActivePolicy? policy)
+        {
+            var reason = PendingDecision.ApprovedReason;
+            if (policy is not null)
+            {
+                var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
+                if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
+                reason = PendingDecision.StatementOfReasons(policy.Document, request.Categories);
+            }
+            var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
+                reason, note, userId);
+            return cluster.Length == 0 && !request.AddToBank
+                ? DecideHeldItemAloneAsync(user, userId, claim, decision, policy, ct)
+                : DecideWithClusterAsync(user, userId, claim, request, decision, cluster, note, policy, ct);
+        }
+    }
+
+    /// <summary>The held item with near-duplicates or into the bank: one explicit transaction for all of it.</summary>
+    private Task<DecisionOutcome> DecideWithClusterAsync(ClaimsPrincipal user, long userId, ItemClaim claim, ReviewDecision request,
+        PendingDecision decision, long[] cluster, string? note, ActivePolicy? policy, CancellationToken ct)
+    {
+        var reason = decision.Reason;
+
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            if (policy is not null)
+                await connection.ExecuteAsync(PolicyStore.IsStillActiveSql,
+                    new { policyVersion = policy.Version, policyChanged = PolicyStore.PolicyChanged }, transaction);
             if (await connection.ExecuteAsync(CloseHeldItemSql, CloseHeldItemParameters(user, userId, claim), transaction) == 0)
                 await RefuseAsync(connection, transaction, user, userId, claim);
             var pending = new List<PendingDecision> { decision };
@@ -115,7 +138,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                 alreadyBanked = bankEntry is null;
             }
 
-            await decisions.WriteAsync(connection, transaction, pending, policyInForce);
+            await decisions.WriteAsync(connection, transaction, pending, policy?.Document);
             await QueueSignals.NotifyAsync(connection, transaction);
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, bankEntry, alreadyBanked);
         }, ct);
@@ -162,15 +185,18 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// the ladder fails that check and is written again in an explicit transaction, where the ladder acts before commit.
     /// </summary>
     private async Task<DecisionOutcome> DecideHeldItemAloneAsync(ClaimsPrincipal user, long userId, ItemClaim claim, PendingDecision decision,
-        PolicyDocument? policy, CancellationToken ct)
+        ActivePolicy? policy, CancellationToken ct)
     {
         async Task<int> DecideAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
+            if (policy is not null)
+                batch.BatchCommands.Add(BatchCommand.Of(PolicyStore.IsStillActiveSql,
+                    ("policyVersion", policy.Version), ("policyChanged", PolicyStore.PolicyChanged)));
             batch.BatchCommands.Add(BatchCommand.Of(
                 $"with closed as ({CloseHeldItemSql} returning id) select require_that((select count(*) from closed) = 1, 'claim not held')",
                 CloseHeldItemParameters(user, userId, claim).Select(p => (p.Key, (object?)p.Value))));
-            var written = await decisions.AddToAsync(batch, [decision], policy, unlessLadderActs: transaction is null);
+            var written = await decisions.AddToAsync(batch, [decision], policy?.Document, unlessLadderActs: transaction is null);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await written.ReadAsync(reader);
             await QueueSignals.NotifyAsync(connection, transaction);
@@ -188,7 +214,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                 await db.InTransactionAsync(DecideAsync, ct);
             }
         }
-        catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld)
+        catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText != PolicyStore.PolicyChanged)
         {
             await db.InTransactionAsync((connection, transaction) => RefuseAsync(connection, transaction, user, userId, claim), ct);
         }

