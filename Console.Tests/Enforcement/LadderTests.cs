@@ -143,3 +143,26 @@ public sealed class LadderTests
         Assert.Equal("ok", StandingReader.Fold("u2", 0, []).Status);
     }
 }
+
+/// <summary>The what-if of a ladder change: accounts counted at the highest step they reach, now and under the draft.</summary>
+[Trait(TestKind.Trait, TestKind.Unit)]
+public sealed class LadderWhatIfTests
+{
+    [Fact]
+    public void Heavier_weights_and_a_lower_rung_move_accounts_up_in_the_preview()
+    {
+        var now = EnforcementPolicy.Default;
+        var draft = now with
+        {
+            StrikeWeights = new Dictionary<string, int> { ["hate"] = 3 },
+            Steps = [.. now.Steps.Where(s => s.Action != "restrict"), new() { Threshold = 2, Action = "restrict", Features = ["adult"] }],
+        };
+        List<string[]> Strikes(params string[] categories) => categories.Select(c => new[] { c }).ToList();
+
+        var counts = LadderWhatIf.Count(now, draft, [Strikes("hate"), Strikes("sexual", "sexual"), Strikes("sexual")]);
+
+        // hate weighs 3 under the draft and reaches its new restrict rung at 2; two sexual strikes reach it too.
+        Assert.Equal(["restrict (from 2): now 0, then 2", "warn (from 1): now 3, then 1"],
+            counts.Select(c => $"{c.Step}: now {c.Now}, then {c.Proposed}"));
+    }
+}

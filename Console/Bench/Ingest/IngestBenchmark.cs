@@ -14,8 +14,9 @@ namespace ModerationConsole.Bench;
 /// with as many connections as the hub run used. The COPY rows are the ones the console writes: the image with its PDQ
 /// hash and the 16 band keys of the near-duplicate index, the item with its route under the active policy and its
 /// prompt's shape, its scores, the decision when the policy decides it automatically, and both audit entries. They are
-/// worked out before the clock starts: COPY measures storing them, not working them out. Left out: a block's strike,
-/// which changes a counter the user already has (COPY cannot update), so COPY does slightly less than the console.
+/// worked out before the clock starts: COPY measures storing them, not working them out. Left out: a block's strike and
+/// what the enforcement ladder makes of it (actions on accounts, their audit entries and notices), which change what
+/// the user already has (COPY cannot update), so COPY does slightly less than the console.
 /// </summary>
 public sealed partial class IngestBenchmark : IBenchmark
 {
