@@ -75,10 +75,16 @@ public sealed class AppealIntake(Db db)
                 : (await CheckEnforcementAsync(connection, transaction, producerId, userId, request.EnforcementId!.Value), "enforcementId");
             if (Utc(decidedAt).AddDays(rules.AppealWindowDays) < DateTimeOffset.UtcNow)
                 throw AppealRefused.Of(field, $"the appeal window of {rules.AppealWindowDays} days after the decision has closed");
-            var before = await connection.ExecuteScalarAsync<string?>(
-                "select appeal_id from appeals where decision_id = @decision or enforcement_id = @enforcement",
-                new { decision = request.DecisionCursor, enforcement = request.EnforcementId }, transaction);
-            if (before is not null) throw AppealRefused.Of(field, $"was appealed already (appeal {before}); a decision is appealed once");
+            var before = await connection.QuerySingleOrDefaultAsync<Existing>(
+                """
+                select appeal_id as appealid, user_id as userid, decision_id as decisionid, enforcement_id as enforcementid,
+                       received_at as receivedat, due_at as dueat
+                from appeals where producer_id = @producerId and (decision_id = @decision or enforcement_id = @enforcement)
+                """, new { producerId, decision = request.DecisionCursor, enforcement = request.EnforcementId }, transaction);
+            // The same appeal may have committed since the first look (sent twice at once): then it is a resubmission.
+            if (before?.AppealId == appealId && before.UserId == userId)
+                return new AppealReceipt(appealId, "duplicate", Utc(before.ReceivedAt), Utc(before.DueAt));
+            if (before is not null) throw AppealRefused.Of(field, $"was appealed already (appeal {before.AppealId}); a decision is appealed once");
 
             var row = await connection.QuerySingleAsync<(long Id, DateTime ReceivedAt, DateTime DueAt)>(
                 """
@@ -149,6 +155,7 @@ public sealed class AppealIntake(Db db)
 
     private sealed class Existing
     {
+        public string AppealId { get; init; } = "";
         public string UserId { get; init; } = "";
         public long? DecisionId { get; init; }
         public long? EnforcementId { get; init; }

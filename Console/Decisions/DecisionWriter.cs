@@ -12,7 +12,7 @@ namespace ModerationConsole.Decisions;
 /// enforcement ladder makes of it, see <see cref="Enforcement.DecisionStrikes"/>), the audit entry, and a NOTIFY (sent
 /// once the transaction committed) that pushes the notice to the producer.
 /// </summary>
-public sealed class DecisionWriter
+public sealed class DecisionWriter(Enforcement.LadderHints hints)
 {
     public const string Channel = "decisions";
 
@@ -46,6 +46,15 @@ public sealed class DecisionWriter
     /// For one block in a batch without a transaction: the batch fails (<see cref="Enforcement.DecisionStrikes.LadderActs"/>)
     /// rather than commit a strike that moves the user up the ladder; write that one again in a transaction.
     /// </param>
+    /// <summary>
+    /// Whether writing <paramref name="decision"/> alone will probably make the enforcement ladder act, by what this
+    /// instance last saw of the account (<see cref="Enforcement.LadderHints"/>): such a block is best written in a
+    /// transaction at once, rather than with <c>unlessLadderActs</c> first.
+    /// </summary>
+    public bool LadderLikelyActs(PendingDecision decision, PolicyDocument policy) =>
+        decision.Decision == DecisionKinds.Blocked
+        && hints.LikelyActs(policy.Enforcement, decision.ProducerId, decision.PlatformUserId, decision.Categories, !decision.Automated);
+
     public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending, PolicyDocument? policy = null,
         bool unlessLadderActs = false)
     {
@@ -86,7 +95,7 @@ public sealed class DecisionWriter
                 batch.BatchCommands.Add(BatchCommand.Of(change > 0 ? AddStrikeSql : LiftStrikeSql,
                     ("producerId", decision.ProducerId), ("userId", decision.PlatformUserId)));
         }
-        return new WrittenDecisions(batch, pending.Count, concernsStrikes ? Enforcement.DecisionStrikes.AddTo(batch, policy!, pending, unlessLadderActs) : null);
+        return new WrittenDecisions(batch, pending.Count, concernsStrikes ? Enforcement.DecisionStrikes.AddTo(batch, policy!, pending, unlessLadderActs, hints) : null);
     }
 
     /// <summary>The decisions of an executed batch: their ids, and the notice that pushes them to producers.</summary>

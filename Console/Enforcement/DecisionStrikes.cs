@@ -29,9 +29,12 @@ public sealed class DecisionStrikes
     private readonly List<CustomTemplate> templates = [];
     private DateTimeOffset now;
 
-    private DecisionStrikes(PolicyDocument policy, IReadOnlyList<(PendingDecision, int)> relevant)
+    private readonly LadderHints? hints;
+
+    private DecisionStrikes(PolicyDocument policy, IReadOnlyList<(PendingDecision, int)> relevant, LadderHints? hints)
     {
         this.policy = policy;
+        this.hints = hints;
         this.relevant = relevant;
         accounts = relevant.Select(d => (d.Item1.ProducerId, d.Item1.PlatformUserId)).Distinct().Order().ToArray();
         foreach (var account in accounts) (standing[account], activeStrikes[account]) = ([], []);
@@ -50,11 +53,13 @@ public sealed class DecisionStrikes
     /// account, which fails it (SQLSTATE MC001, <see cref="LadderActs"/>) when it has: a block that moves nobody up the
     /// ladder then commits in the batch's own round trip, and the caller writes one that does in a transaction.
     /// </param>
-    public static DecisionStrikes? AddTo(NpgsqlBatch batch, PolicyDocument policy, IReadOnlyList<PendingDecision> pending, bool unlessLadderActs = false)
+    /// <param name="hints">Told what the standing came to, for the next guess (<see cref="LadderHints"/>).</param>
+    public static DecisionStrikes? AddTo(NpgsqlBatch batch, PolicyDocument policy, IReadOnlyList<PendingDecision> pending, bool unlessLadderActs = false,
+        LadderHints? hints = null)
     {
         var relevant = pending.Select((decision, i) => (decision, i)).Where(d => Concerns(d.decision)).ToList();
         if (relevant.Count == 0) return null;
-        var work = new DecisionStrikes(policy, relevant);
+        var work = new DecisionStrikes(policy, relevant, hints);
         var rules = policy.Enforcement;
         var blocks = relevant.Where(d => d.decision.Decision == DecisionKinds.Blocked).Select(d => d.decision).ToList();
         var producers = work.accounts.Select(a => a.ProducerId).ToArray();
@@ -120,6 +125,10 @@ public sealed class DecisionStrikes
     {
         switch (reader.GetName(0))
         {
+            case "ladder_weight":
+                while (await reader.ReadAsync())
+                    hints?.Saw(accounts[0].ProducerId, accounts[0].PlatformUserId, reader.GetInt32(0), reader.IsDBNull(1) ? 0 : reader.GetInt32(1));
+                return true;
             case "lifted_decision":
                 while (await reader.ReadAsync()) lifted.Add(reader.GetInt64(0));
                 return true;
@@ -160,6 +169,10 @@ public sealed class DecisionStrikes
             var liftedHere = mine.Where(d => d.Decision.Overturns is { } o && lifted.Contains(o)).Select(d => d.Decision.Overturns!.Value).ToHashSet();
             var weight = weights[account];
             var changes = Ladder.Evaluate(rules, weight, standing[account], added, liftedHere);
+            var lifting = changes.Lift.Select(l => l.EnforcementId).ToHashSet();
+            hints?.Saw(account.ProducerId, account.PlatformUserId, weight, standing[account]
+                .Where(a => a.Origin == Ladder.OriginLadder && !lifting.Contains(a.Id)).Select(a => a.StepThreshold ?? 0)
+                .Concat(changes.Apply.Where(a => a.Origin == Ladder.OriginLadder).Select(a => a.Step.Threshold)).DefaultIfEmpty(0).Max());
             if (changes.IsEmpty) continue;
 
             foreach (var lift in changes.Lift)
@@ -193,11 +206,13 @@ public sealed class DecisionStrikes
         standing as (
             select e.action, e.state, e.origin, e.step_threshold from enforcements e
             where e.producer_id = @producer and e.user_id = @user and {InForceOrProposed})
-        select require_that(
-            exists (select 1 from standing where action = 'ban' and state = 'active')
-            or (not @banAtOnce and ((select threshold from rung) is null
-                                    or exists (select 1 from standing, rung where origin = 'ladder' and step_threshold = rung.threshold))),
-            @problem)
+        select (select w from weight)::int as ladder_weight,
+               (select max(step_threshold) from standing where origin = 'ladder') as ladder_rung,
+               require_that(
+                   exists (select 1 from standing where action = 'ban' and state = 'active')
+                   or (not @banAtOnce and ((select threshold from rung) is null
+                                           or exists (select 1 from standing, rung where origin = 'ladder' and step_threshold = rung.threshold))),
+                   @problem)
         """;
 
     /// <summary>An action counts while proposed, or active and not yet past its end.</summary>

@@ -182,7 +182,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// same round trip. Its first statement closes the item if this claim still holds it, is live and in a queue the
     /// caller may work, and otherwise stops the batch before anything is written; then the decision with its reason and
     /// audit entry, and for a block its strike, checked against the enforcement ladder. A block that moves the user up
-    /// the ladder fails that check and is written again in an explicit transaction, where the ladder acts before commit.
+    /// the ladder fails that check and is written again in an explicit transaction, where the ladder acts before commit;
+    /// one that probably will (by what this instance last saw of the account) is written in a transaction at once.
     /// </summary>
     private async Task<DecisionOutcome> DecideHeldItemAloneAsync(ClaimsPrincipal user, long userId, ItemClaim claim, PendingDecision decision,
         ActivePolicy? policy, CancellationToken ct)
@@ -207,7 +208,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         {
             try
             {
-                await db.InOneRoundTripAsync(connection => DecideAsync(connection, null), ct);
+                if (policy is not null && decisions.LadderLikelyActs(decision, policy.Document)) await db.InTransactionAsync(DecideAsync, ct);
+                else await db.InOneRoundTripAsync(connection => DecideAsync(connection, null), ct);
             }
             catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText == Enforcement.DecisionStrikes.LadderActs)
             {
