@@ -161,6 +161,7 @@ public sealed class DecisionStrikes
     {
         if (!LadderIsOn) return;
         var rules = policy.Enforcement;
+        var applying = new List<(NewEnforcement, NoticeContext)>();
         foreach (var account in accounts)
         {
             var mine = relevant.Where(d => (d.Decision.ProducerId, d.Decision.PlatformUserId) == account).ToList();
@@ -173,20 +174,19 @@ public sealed class DecisionStrikes
             hints?.Saw(account.ProducerId, account.PlatformUserId, weight, standing[account]
                 .Where(a => a.Origin == Ladder.OriginLadder && !lifting.Contains(a.Id)).Select(a => a.StepThreshold ?? 0)
                 .Concat(changes.Apply.Where(a => a.Origin == Ladder.OriginLadder).Select(a => a.Step.Threshold)).DefaultIfEmpty(0).Max());
-            if (changes.IsEmpty) continue;
 
             foreach (var lift in changes.Lift)
                 await EnforcementWriter.LiftAsync(connection, transaction, lift.EnforcementId, null, lift.Reason);
-            var facts = activeStrikes[account];
             var context = new NoticeContext(now, languages[account], templates);
-            foreach (var apply in changes.Apply)
-                await EnforcementWriter.ApplyAsync(connection, transaction, policy, new NewEnforcement(account.ProducerId, account.PlatformUserId,
-                    apply.Step, apply.Origin, apply.DecisionId, apply.Categories,
-                    apply.Origin == Ladder.OriginImmediate
-                        ? "A person confirmed content in a category that closes the account at once."
-                        : $"Active strike weight {weight} reached the ladder's step at {apply.Step.Threshold}.",
-                    null, apply.Origin == Ladder.OriginImmediate ? [apply.DecisionId] : facts, weight), context);
+            applying.AddRange(changes.Apply.Select(apply => (new NewEnforcement(account.ProducerId, account.PlatformUserId,
+                apply.Step, apply.Origin, apply.DecisionId, apply.Categories,
+                apply.Origin == Ladder.OriginImmediate
+                    ? "A person confirmed content in a category that closes the account at once."
+                    : $"Active strike weight {weight} reached the ladder's step at {apply.Step.Threshold}.",
+                null, apply.Origin == Ladder.OriginImmediate ? [apply.DecisionId] : activeStrikes[account], weight), context)));
         }
+        // Every account's actions in one round trip: an ingest batch that auto-blocks many users warns them together.
+        if (applying.Count > 0) await EnforcementWriter.ApplyAllAsync(connection, transaction, policy, applying);
     }
 
     /// <summary>The message of the check that fails a batch when the ladder must act (see <see cref="AddTo"/>).</summary>

@@ -27,9 +27,8 @@ public sealed record NewEnforcement(
 /// row's id is the producer's cursor, kept safe to store with the same shared/exclusive lock as decisions.
 /// </summary>
 /// <remarks>
-/// Applying an action is two round trips whatever it writes: its <see cref="NoticeContext"/>, then one statement that
-/// inserts the action, its audit entry and its notice (rendered here, at the transaction's time, with the new id set
-/// in the database). A block that moves a user up the ladder pays only this on top of its strike.
+/// Applying actions is one round trip however many there are, once their <see cref="NoticeContext"/> is known (the
+/// ladder reads it with the standing): one statement per action inserts it, its audit entry and its notice.
 /// </remarks>
 public static class EnforcementWriter
 {
@@ -42,11 +41,46 @@ public static class EnforcementWriter
     public const string RedressAppeal = "internal_complaint";
     public const string RedressNone = "none";
 
-    /// <param name="context">The notice's context when the caller read it already (the ladder reads it with the standing).</param>
-    public static async Task<long> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy, NewEnforcement e,
-        NoticeContext? context = null)
+    public static async Task<long> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy, NewEnforcement e) =>
+        (await ApplyAllAsync(connection, transaction, policy,
+            [(e, await NoticeContext.ReadAsync(connection, transaction, e.ProducerId, e.UserId))]))[0];
+
+    /// <summary>
+    /// Writes several actions in one round trip (the ladder after an ingest batch may warn many users at once), each with
+    /// the notice context the caller read for its account. Returns their ids in order.
+    /// </summary>
+    public static async Task<IReadOnlyList<long>> ApplyAllAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PolicyDocument policy,
+        IReadOnlyList<(NewEnforcement Enforcement, NoticeContext Context)> actions)
     {
-        context ??= await NoticeContext.ReadAsync(connection, transaction, e.ProducerId, e.UserId);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var producerId in actions.Select(a => a.Enforcement.ProducerId).Distinct().Order())
+            batch.BatchCommands.Add(NoticeLock(producerId));
+        foreach (var (e, context) in actions)
+            batch.BatchCommands.Add(InsertCommand(policy, e, context));
+
+        var ids = new List<long>(actions.Count);
+        var notices = new List<long>();
+        await using (var reader = await batch.ExecuteReaderAsync())
+            do
+            {
+                if (reader.FieldCount != 2 || reader.GetName(0) != "enforcement_id") continue; // a lock's row
+                while (await reader.ReadAsync())
+                {
+                    ids.Add(reader.GetInt64(0));
+                    if (!reader.IsDBNull(1)) notices.Add(reader.GetInt64(1));
+                }
+            }
+            while (await reader.NextResultAsync());
+        foreach (var notice in notices) await AnnounceAsync(connection, transaction, notice);
+        return ids;
+    }
+
+    /// <summary>
+    /// One statement for one action: the row, its audit entry and (unless it is a proposal) its notice, rendered here at
+    /// the transaction's time with the new id set in the database.
+    /// </summary>
+    private static NpgsqlBatchCommand InsertCommand(PolicyDocument policy, NewEnforcement e, NoticeContext context)
+    {
         var proposed = e.Origin == Ladder.OriginLadder && !e.Step.Automatic;
         var duration = e.Step.DurationHours is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
         var startsAt = proposed ? (DateTimeOffset?)null : context.Now;
@@ -55,9 +89,7 @@ public static class EnforcementWriter
         var notice = proposed ? null : Serialize(new StoredNotice(e.UserId, "enforcement_applied", state, null,
             Statement(policy, context, state, e.Categories, e.Reason, e.ByUser is null, e.Facts, e.StrikeWeight)));
 
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (!proposed) batch.BatchCommands.Add(NoticeLock(e.ProducerId));
-        batch.BatchCommands.Add(BatchCommand.Of(
+        return BatchCommand.Of(
             $"""
             with e as (
                 insert into enforcements (producer_id, user_id, action, features, hourly_quota, state, origin, step_threshold, decision_id,
@@ -73,7 +105,7 @@ public static class EnforcementWriter
                 select @producerId, @userId, 'enforcement_applied', e.id, jsonb_set(@notice::jsonb, @idPath::text[], to_jsonb(e.id))
                 from e where @notice::jsonb is not null
                 returning id)
-            select e.id, (select id from n) from e
+            select e.id as enforcement_id, (select id from n) as notice_id from e
             """,
             ("producerId", e.ProducerId), ("userId", e.UserId), ("action", e.Step.Action), ("features", e.Step.Features.ToArray()),
             ("quota", e.Step.HourlyQuota), ("state", state.State), ("origin", e.Origin),
@@ -88,14 +120,7 @@ public static class EnforcementWriter
                 durationHours = e.Step.DurationHours, origin = e.Origin, threshold = e.Step.Threshold, decisionId = e.DecisionId,
                 categories = e.Categories, reason = e.Reason, strikeWeight = e.StrikeWeight,
             })),
-            ("notice", notice), ("idPath", new[] { "enforcement", "enforcementId" })));
-        await using var reader = await batch.ExecuteReaderAsync();
-        if (!proposed) await reader.NextResultAsync(); // past the lock's row
-        await reader.ReadAsync();
-        var (id, noticeId) = (reader.GetInt64(0), reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1));
-        await reader.DisposeAsync();
-        if (noticeId is { } n) await AnnounceAsync(connection, transaction, n);
-        return id;
+            ("notice", notice), ("idPath", new[] { "enforcement", "enforcementId" }));
     }
 
     /// <summary>A senior confirms a proposal: it comes into force now, for its duration, and the platform is told.</summary>
