@@ -69,6 +69,7 @@ public sealed class AccountAndAppealFlowTests(PostgresFixture postgres)
             await page.GetByTestId("appeal-next").ClickAsync();
             await Assertions.Expect(page.GetByTestId("appeal-statement")).ToHaveTextAsync("Das ist ein Akt im Stil von <i>Klimt</i>.");
             await Assertions.Expect(page.GetByTestId("appeal-decision")).ToContainTextAsync("blocked sexual");
+            await Assertions.Expect(page.GetByTestId("appeal-scores")).ToContainTextAsync("sexual 0.60");
             await page.GetByTestId("appeal-overturn").ClickAsync();
             await page.Locator("[data-testid=appeal-note] textarea, textarea[data-testid=appeal-note]").FillAsync("Ein Kunstzitat, keine sexuellen Inhalte.");
             await page.GetByTestId("appeal-decide").ClickAsync();

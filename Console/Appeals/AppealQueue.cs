@@ -29,6 +29,8 @@ public sealed class AppealView
     public bool? Automated { get; init; }
     public string? DecidedBy { get; init; }
     public string? Prompt { get; init; }
+    /// <summary>The item's highest scores, any source: "sexual 0.93, violence 0.40".</summary>
+    public string? TopScores { get; init; }
     public long? EnforcementId { get; init; }
     public string? Action { get; init; }
     public string? EnforcementReason { get; init; }
@@ -52,6 +54,9 @@ public sealed class AppealQueue(Db db, IOptions<QueueOptions> options)
                a.decision_id as decisionid, coalesce(d.item_id, ed.item_id) as itemid, d.decision, coalesce(d.categories, e.categories) as categories,
                d.reason, coalesce(d.automated, e.automated) as automated, coalesce(du.email, eu.email) as decidedby,
                coalesce(r.prompt, er.prompt) as prompt,
+               (select string_agg(s.category || ' ' || to_char(s.score, 'FM0.00'), ', ' order by s.score desc)
+                from (select category, max(score) as score from item_scores where item_id = coalesce(d.item_id, ed.item_id)
+                      group by category order by max(score) desc limit 5) s) as topscores,
                a.enforcement_id as enforcementid, e.action, e.reason as enforcementreason,
                a.outcome, a.outcome_note as outcomenote, ou.email as outcomeby, a.decided_at as decidedat
         from appeals a
@@ -91,9 +96,6 @@ public sealed class AppealQueue(Db db, IOptions<QueueOptions> options)
             return id is null ? null : await connection.QuerySingleAsync<AppealView>(ViewSql + " where a.id = @id", new { id }, transaction);
         }, ct);
     }
-
-    public Task<AppealView?> FindAsync(long id, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AppealView>(ViewSql + " where a.id = @id", new { id }), ct);
 
     /// <summary>Pending appeals, earliest deadline first, for the queue's list.</summary>
     public Task<IReadOnlyList<AppealView>> PendingAsync(int limit = 200, CancellationToken ct = default) =>

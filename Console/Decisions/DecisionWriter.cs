@@ -33,6 +33,15 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     }
 
     /// <summary>
+    /// Whether writing <paramref name="decision"/> alone will probably make the enforcement ladder act, by what this
+    /// instance last saw of the account (<see cref="Enforcement.LadderHints"/>): such a block is best written in a
+    /// transaction at once, rather than with <c>unlessLadderActs</c> first.
+    /// </summary>
+    public bool LadderLikelyActs(PendingDecision decision, PolicyDocument policy) =>
+        decision.Decision == DecisionKinds.Blocked
+        && hints.LikelyActs(policy.Enforcement, decision.ProducerId, decision.PlatformUserId, decision.Categories, !decision.Automated);
+
+    /// <summary>
     /// Adds the statements that write <paramref name="pending"/> to <paramref name="batch"/>, after whatever it already
     /// holds (a caller may put its own precondition first, so that the whole batch is one round trip and one transaction).
     /// Execute the batch, then call <see cref="WrittenDecisions.ReadAsync"/> with its reader.
@@ -46,15 +55,6 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     /// For one block in a batch without a transaction: the batch fails (<see cref="Enforcement.DecisionStrikes.LadderActs"/>)
     /// rather than commit a strike that moves the user up the ladder; write that one again in a transaction.
     /// </param>
-    /// <summary>
-    /// Whether writing <paramref name="decision"/> alone will probably make the enforcement ladder act, by what this
-    /// instance last saw of the account (<see cref="Enforcement.LadderHints"/>): such a block is best written in a
-    /// transaction at once, rather than with <c>unlessLadderActs</c> first.
-    /// </summary>
-    public bool LadderLikelyActs(PendingDecision decision, PolicyDocument policy) =>
-        decision.Decision == DecisionKinds.Blocked
-        && hints.LikelyActs(policy.Enforcement, decision.ProducerId, decision.PlatformUserId, decision.Categories, !decision.Automated);
-
     public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending, PolicyDocument? policy = null,
         bool unlessLadderActs = false)
     {

@@ -14,9 +14,7 @@ public static class EnforcementActions
     /// <summary>Actions a moderator may take by hand; the others need a senior.</summary>
     public static readonly IReadOnlyList<string> ForModerators = [Warn, Restrict, RequireVerification];
 
-    /// <summary>The features platforms usually gate (the policy may name others): lower-case words and underscores.</summary>
-    public static readonly IReadOnlyList<string> KnownFeatures = ["photoreal_people", "adult", "image_edit", "real_person_edit"];
-
+    /// <summary>A feature the platform gates, named as the platform names it: lower-case letters, digits and underscores.</summary>
     public static bool IsFeatureName(string name) =>
         name.Length is > 0 and <= 40 && name.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '_');
 }

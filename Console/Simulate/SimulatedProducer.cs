@@ -188,19 +188,30 @@ public sealed class SimulatedProducer
         }
     }
 
-    /// <summary>Sends the appeals users asked for since the last batch; a refused one is logged and not sent again.</summary>
+    /// <summary>
+    /// Sends the appeals users asked for since the last batch. A refused one is logged and not sent again; one the console
+    /// could not take (it is unreachable or restarting) waits for the next round, and is idempotent by its appeal id.
+    /// </summary>
     static async Task AppealAsync(HubConnection connection, Tally tally, Action<string> log, CancellationToken ct)
     {
-        foreach (var appeal in tally.TakeAppeals())
+        var appeals = tally.TakeAppeals();
+        for (var i = 0; i < appeals.Count; i++)
         {
             try
             {
-                await connection.InvokeAsync<AppealReceipt>("SubmitAppeal", appeal, ct);
+                await connection.InvokeAsync<AppealReceipt>("SubmitAppeal", appeals[i], ct);
                 tally.Appealed();
             }
-            catch (HubException ex)
+            catch (HubException ex) when (!ex.Message.Contains(IngestHub.UnavailablePrefix, StringComparison.Ordinal))
             {
-                log($"appeal {appeal.AppealId} refused: {ex.Message}");
+                log($"appeal {appeals[i].AppealId} refused: {ex.Message}");
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is HubException or IOException or InvalidOperationException
+                                           or TaskCanceledException or System.Net.WebSockets.WebSocketException or HttpRequestException)
+            {
+                log($"appeals not acknowledged ({ex.Message}); sending them again with the next batch");
+                tally.Retry(appeals.Skip(i));
+                return;
             }
         }
     }
@@ -306,6 +317,11 @@ public sealed class SimulatedProducer
                 _appeals.Clear();
                 return taken;
             }
+        }
+
+        public void Retry(IEnumerable<AppealRequest> appeals)
+        {
+            lock (_gate) _appeals.AddRange(appeals);
         }
 
         public void Appealed()
