@@ -32,12 +32,7 @@ public static class AccountApiEndpoints
         HttpContext http, UserNoticeFeed feed, string? after, string? limit, string? userId)
     {
         var errors = new List<FieldError>();
-        long cursor = 0;
-        var size = 100;
-        if (after is not null && (!long.TryParse(after, out cursor) || cursor < 0))
-            errors.Add(new FieldError("after", "must be a cursor returned by this endpoint (a non-negative integer)"));
-        if (limit is not null && (!int.TryParse(limit, out size) || size is < 1 or > UserNoticeFeed.MaxPageSize))
-            errors.Add(new FieldError("limit", $"must be an integer from 1 to {UserNoticeFeed.MaxPageSize}"));
+        var (cursor, size) = CursorQuery.Read(after, limit, UserNoticeFeed.MaxPageSize, errors);
         if (userId is { Length: 0 or > 128 }) errors.Add(new FieldError("userId", "must be 1 to 128 characters"));
         if (errors.Count > 0) return TypedResults.BadRequest(new FieldErrors(errors));
         return TypedResults.Ok(await feed.PageAsync(http.User.ProducerId(), cursor, size, userId, http.RequestAborted));

@@ -84,17 +84,11 @@ public static class IngestEndpoints
         }
     }
 
-    /// <summary><paramref name="after"/> and <paramref name="limit"/> are read as text so that a bad value is a field error naming it.</summary>
     private static async Task<Results<Ok<DecisionPage>, BadRequest<FieldErrors>>> ReadDecisionsAsync(
         HttpContext http, DecisionFeed feed, string? after, string? limit)
     {
         var errors = new List<FieldError>();
-        long cursor = 0;
-        var size = 100;
-        if (after is not null && (!long.TryParse(after, out cursor) || cursor < 0))
-            errors.Add(new FieldError("after", "must be a cursor returned by this endpoint (a non-negative integer)"));
-        if (limit is not null && (!int.TryParse(limit, out size) || size is < 1 or > DecisionFeed.MaxPageSize))
-            errors.Add(new FieldError("limit", $"must be an integer from 1 to {DecisionFeed.MaxPageSize}"));
+        var (cursor, size) = CursorQuery.Read(after, limit, DecisionFeed.MaxPageSize, errors);
         if (errors.Count > 0) return TypedResults.BadRequest(new FieldErrors(errors));
 
         return TypedResults.Ok(await feed.PageAsync(http.User.ProducerId(), cursor, size, http.RequestAborted));
