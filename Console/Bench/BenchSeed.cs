@@ -29,4 +29,16 @@ public static class BenchSeed
         from generate_series(1, @rows) g;
         analyze review_items;
         """, new { rows, pending, priorities, users, ModeratorEmail }, commandTimeout: 0);
+
+    /// <summary><paramref name="count"/> moderators, bench-moderator-1@example.org and on, signed in as the services see them.</summary>
+    public static async Task<System.Security.Claims.ClaimsPrincipal[]> ModeratorsAsync(NpgsqlConnection connection, int count)
+    {
+        var accounts = await connection.QueryAsync<Accounts.UserAccount>(
+            """
+            insert into users (email, password_hash, role)
+            select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @count) g
+            returning id, email, role, created_at as createdat, disabled_at as disabledat
+            """, new { count });
+        return accounts.Select(Accounts.AccountPrincipal.For).ToArray();
+    }
 }

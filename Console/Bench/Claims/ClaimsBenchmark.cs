@@ -47,13 +47,14 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         var (services, _) = await run.StartConsoleAsync();
         var report = run.Report;
 
+        System.Security.Claims.ClaimsPrincipal[] moderators;
         await using (var connection = await run.OpenConnectionAsync(ct))
         {
             var seeding = Stopwatch.StartNew();
             await BenchSeed.ItemsAsync(connection, rows, pending: true);
             report.Figure("pending items seeded", rows, $"items in {seeding.Elapsed.TotalSeconds:0.0} s");
+            moderators = await BenchSeed.ModeratorsAsync(connection, Moderators);
         }
-        var moderators = await ModeratorsAsync(run, ct);
         var claims = services.GetRequiredService<ClaimService>();
         var actions = services.GetRequiredService<ReviewActions>();
 
@@ -173,18 +174,6 @@ public sealed partial class ClaimsBenchmark : IBenchmark
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static async Task<System.Security.Claims.ClaimsPrincipal[]> ModeratorsAsync(BenchRun run, CancellationToken ct)
-    {
-        await using var connection = await run.OpenConnectionAsync(ct);
-        var accounts = await connection.QueryAsync<UserAccount>(
-            """
-            insert into users (email, password_hash, role)
-            select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @Moderators) g
-            returning id, email, role, created_at as createdat, disabled_at as disabledat
-            """, new { Moderators });
-        return accounts.Select(AccountPrincipal.For).ToArray();
-    }
 
     /// <summary>The claim query of <see cref="ClaimService"/>, retiring the row it takes as a decision would.</summary>
     private const string BareClaim =

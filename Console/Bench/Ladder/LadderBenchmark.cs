@@ -29,11 +29,14 @@ public sealed class LadderBenchmark : IBenchmark
         var rounds = run.Arguments.TakeIntOption("--rounds", 1, 10) ?? 3;
         var (services, _) = await run.StartConsoleAsync();
         var report = run.Report;
+        System.Security.Claims.ClaimsPrincipal[] moderators;
         await using (var connection = await run.OpenConnectionAsync(ct))
+        {
             await BenchSeed.ItemsAsync(connection, rows, pending: true, priorities: 1, users: rows / ItemsPerUser);
+            moderators = await BenchSeed.ModeratorsAsync(connection, Moderators);
+        }
         report.Figure("pending items seeded", rows, $"items of {rows / ItemsPerUser} users, so that accounts climb the ladder while timed");
 
-        var moderators = await ModeratorsAsync(run, ct);
         var claims = services.GetRequiredService<ClaimService>();
         var actions = services.GetRequiredService<ReviewActions>();
         var store = services.GetRequiredService<PolicyStore>();
@@ -94,18 +97,6 @@ public sealed class LadderBenchmark : IBenchmark
             return decided;
         }, ct)));
         return counts.Sum();
-    }
-
-    private static async Task<System.Security.Claims.ClaimsPrincipal[]> ModeratorsAsync(BenchRun run, CancellationToken ct)
-    {
-        await using var connection = await run.OpenConnectionAsync(ct);
-        var accounts = await connection.QueryAsync<UserAccount>(
-            """
-            insert into users (email, password_hash, role)
-            select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @Moderators) g
-            returning id, email, role, created_at as createdat, disabled_at as disabledat
-            """, new { Moderators });
-        return accounts.Select(AccountPrincipal.For).ToArray();
     }
 
     private static async Task<long> AdminAsync(BenchRun run, CancellationToken ct)
