@@ -47,16 +47,14 @@ public sealed class AppealView
 /// </summary>
 public sealed class AppealQueue(Db db, IOptions<QueueOptions> options)
 {
-    internal const string ViewSql =
-        """
+    internal static readonly string ViewSql =
+        $"""
         select a.id, a.appeal_id as appealid, a.producer_id as producerid, p.name as producer, a.user_id as userid, a.statement,
                a.language, a.received_at as receivedat, a.due_at as dueat, a.status, a.claim_token as claimtoken,
                a.decision_id as decisionid, coalesce(d.item_id, ed.item_id) as itemid, d.decision, coalesce(d.categories, e.categories) as categories,
                d.reason, coalesce(d.automated, e.automated) as automated, coalesce(du.email, eu.email) as decidedby,
                coalesce(r.prompt, er.prompt) as prompt,
-               (select string_agg(s.category || ' ' || to_char(s.score, 'FM0.00'), ', ' order by s.score desc)
-                from (select category, max(score) as score from item_scores where item_id = coalesce(d.item_id, ed.item_id)
-                      group by category order by max(score) desc limit 5) s) as topscores,
+               {Enforcement.AccountReader.TopScoresSql("coalesce(d.item_id, ed.item_id)", 5)} as topscores,
                a.enforcement_id as enforcementid, e.action, e.reason as enforcementreason,
                a.outcome, a.outcome_note as outcomenote, ou.email as outcomeby, a.decided_at as decidedat
         from appeals a

@@ -62,14 +62,23 @@ public sealed class AccountReader(Db db)
     public Task<string?> ProducerNameAsync(long producerId, CancellationToken ct = default) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<string?>("select name from producers where id = @producerId", new { producerId }), ct);
 
+    /// <summary>
+    /// A scalar subquery: the item's <paramref name="count"/> highest scores over every source, as "sexual 0.93,
+    /// violence 0.40" (for the account page and the appeals queue).
+    /// </summary>
+    public static string TopScoresSql(string itemId, int count) =>
+        $"""
+        (select string_agg(s.category || ' ' || to_char(s.score, 'FM0.00'), ', ' order by s.score desc)
+         from (select category, max(score) as score from item_scores where item_id = {itemId} group by category
+               order by max(score) desc limit {count}) s)
+        """;
+
     public Task<IReadOnlyList<AccountItem>> ItemsAsync(long producerId, string userId, CancellationToken ct = default) =>
         db.ReadAsync<IReadOnlyList<AccountItem>>(async c => (await c.QueryAsync<AccountItem>(
-            """
+            $"""
             select r.id, r.generation_id as generationid, r.received_at as receivedat, r.route, r.status, r.prompt,
                    d.id as decisionid, d.decision, d.categories, coalesce(u.email, case when d.automated then 'automation' end) as decidedby,
-                   (select string_agg(s.category || ' ' || to_char(s.score, 'FM0.00'), ', ' order by s.score desc)
-                    from (select category, max(score) as score from item_scores where item_id = r.id group by category
-                          order by max(score) desc limit 3) s) as topscores
+                   {TopScoresSql("r.id", 3)} as topscores
             from review_items r
             left join lateral (select * from decisions d where d.item_id = r.id
                                and not exists (select 1 from decisions o where o.overturns = d.id) order by d.id desc limit 1) d on true
