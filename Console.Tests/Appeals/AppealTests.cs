@@ -32,7 +32,7 @@ public sealed class AppealTests(PostgresFixture postgres) : IAsyncLifetime
         await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
         var (_, moderator) = await console.PersonAsync(Roles.Moderator);
         var decision = await console.DecisionOfAsync(await console.BlockOneAsync(client, moderator, "hana"));
-        using var http = Api(producer.ApiKey);
+        using var http = ProducerClient.Http(console.BaseAddress, producer.ApiKey);
         var appeal = new { appealId = "ap-1", userId = "hana", decisionCursor = decision, statement = "It is a statue.", language = "es" };
 
         var first = await (await http.PostAsJsonAsync("/api/v1/appeals", appeal)).Content.ReadFromJsonAsync<AppealReceipt>();
@@ -58,7 +58,7 @@ public sealed class AppealTests(PostgresFixture postgres) : IAsyncLifetime
         var blocked = await console.DecisionOfAsync(await console.BlockOneAsync(client, moderator, "ivan"));
         var approvedItem = (await client.SubmitAsync(GenerationBuilder.AutoApproved().WithUser("ivan").Build())).ItemId!.Value;
         var approved = await console.DecisionOfAsync(approvedItem);
-        using var http = Api(producer.ApiKey);
+        using var http = ProducerClient.Http(console.BaseAddress, producer.ApiKey);
 
         async Task<string> RefusedAsync(object body, HttpStatusCode status = HttpStatusCode.UnprocessableEntity)
         {
@@ -180,12 +180,5 @@ public sealed class AppealTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(2, (await console.Service<StandingReader>().StandingAsync(producer.Producer.Id, "kim")).ActiveStrikeWeight);
         Assert.Equal(["modified", "upheld"], await connection.QueryAsync<string>("select outcome from appeals order by id"));
         Assert.Null(await queue.ClaimNextAsync(senior));
-    }
-
-    private HttpClient Api(string key)
-    {
-        var http = new HttpClient { BaseAddress = console.BaseAddress };
-        http.DefaultRequestHeaders.Add(ModerationConsole.Producers.ApiKeys.HeaderName, key);
-        return http;
     }
 }

@@ -50,9 +50,8 @@ public sealed class AccountAndAppealFlowTests(PostgresFixture postgres)
         var restricted = UserNoticeOf(await producer.NextUserNoticeAsync(), "restrict");
         Assert.Equal("Einige Funktionen Ihres Kontos sind eingeschränkt", restricted.Statement.Title);
         var decisions = new[] { await producer.NextDecisionAsync(), await producer.NextDecisionAsync(), await producer.NextDecisionAsync() };
-        using (var http = new HttpClient { BaseAddress = console.BaseAddress })
+        using (var http = ProducerClient.Http(console.BaseAddress, key))
         {
-            http.DefaultRequestHeaders.Add(ModerationConsole.Producers.ApiKeys.HeaderName, key);
             var receipt = await (await http.PostAsJsonAsync("/api/v1/appeals", new
             {
                 appealId = "zoe-1", userId = "zoe", decisionCursor = decisions[^1].Cursor, statement = "Das ist ein Akt im Stil von <i>Klimt</i>.", language = "de",

@@ -50,7 +50,7 @@ public sealed class EnforcementLadderTests(PostgresFixture postgres) : IAsyncLif
         Assert.Equal(3, restricted.Statement.Facts.StrikeWeight);
         Assert.Contains("photoreal_people, adult, image_edit", restricted.Statement.Text);
 
-        using var http = Api(producer.ApiKey);
+        using var http = ProducerClient.Http(console.BaseAddress, producer.ApiKey);
         var standing = await http.GetFromJsonAsync<UserStanding>("/api/v1/users/anna/standing");
         Assert.Equal(("restricted", 3), (standing!.Status, standing.ActiveStrikeWeight));
         Assert.Equal(["adult", "image_edit", "photoreal_people"], standing.RestrictedFeatures);
@@ -200,7 +200,7 @@ public sealed class EnforcementLadderTests(PostgresFixture postgres) : IAsyncLif
     public async Task The_notices_feed_refuses_bad_cursors_naming_the_field()
     {
         var producer = await console.ProducerAsync();
-        using var http = Api(producer.ApiKey);
+        using var http = ProducerClient.Http(console.BaseAddress, producer.ApiKey);
 
         var response = await http.GetAsync("/api/v1/notices?after=-1&limit=5000");
 
@@ -227,12 +227,5 @@ public sealed class EnforcementLadderTests(PostgresFixture postgres) : IAsyncLif
         Assert.Equal("Attention", notice.Statement.Title);
         Assert.StartsWith("Votre image a été retirée. Appel possible jusqu'au ", notice.Statement.Text);
         Assert.DoesNotContain("{", notice.Statement.Text);
-    }
-
-    private HttpClient Api(string key)
-    {
-        var http = new HttpClient { BaseAddress = console.BaseAddress };
-        http.DefaultRequestHeaders.Add(ModerationConsole.Producers.ApiKeys.HeaderName, key);
-        return http;
     }
 }

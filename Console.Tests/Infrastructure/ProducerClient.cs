@@ -45,6 +45,14 @@ public sealed class ProducerClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>An HTTP client for the producer API, with the key in its header.</summary>
+    public static HttpClient Http(Uri baseAddress, string apiKey)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress };
+        http.DefaultRequestHeaders.Add(ApiKeys.HeaderName, apiKey);
+        return http;
+    }
+
     public Task<IngestReceipt> SubmitAsync(object item) => connection.InvokeAsync<IngestReceipt>("Submit", item);
 
     public Task<IngestReceipt[]> SubmitBatchAsync(IEnumerable<object> items) =>
