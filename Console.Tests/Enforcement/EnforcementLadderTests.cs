@@ -66,6 +66,62 @@ public sealed class EnforcementLadderTests(PostgresFixture postgres) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_block_that_reaches_a_rung_writes_it_in_its_own_round_trip_as_a_transaction_would()
+    {
+        var producer = await console.ProducerAsync();
+        await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
+        var (_, moderator) = await console.PersonAsync(Roles.Moderator);
+        var hints = console.Service<LadderHints>();
+
+        await console.BlockOneAsync(client, moderator, "ines", language: "de");
+        var warned = await client.NextUserNoticeAsync();
+        var items = new[] { await console.BlockOneAsync(client, moderator, "ines"), await console.BlockOneAsync(client, moderator, "ines") };
+        var restricted = await client.NextUserNoticeAsync();
+        Assert.Equal((1, 0), (hints.ActionsInBatch, hints.Retries)); // the warning read the templates in a transaction; the restriction needed none
+
+        await using var connection = await console.OpenConnectionAsync();
+        var row = await connection.QuerySingleAsync<(long Id, long DecisionId, string Reason, DateTime StartsAt, DateTime EndsAt)>(
+            "select id, decision_id, reason, starts_at, ends_at from enforcements where action = 'restrict'");
+        Assert.Equal(await console.DecisionOfAsync(items[1]), row.DecisionId);
+        Assert.Equal("Active strike weight 3 reached the ladder's step at 3.", row.Reason);
+        Assert.Equal((row.Id, row.StartsAt, row.EndsAt),
+            (restricted.Enforcement!.EnforcementId, restricted.Enforcement.StartsAt!.Value.UtcDateTime, restricted.Enforcement.EndsAt!.Value.UtcDateTime));
+        Assert.Equal(("de", 3), (restricted.Statement.Language, restricted.Statement.Facts.StrikeWeight));
+        Assert.Equal([.. warned.Statement.Facts.DecisionCursors, await console.DecisionOfAsync(items[0]), row.DecisionId],
+            restricted.Statement.Facts.DecisionCursors);
+        var audit = await connection.QuerySingleAsync<string>("select details::text from audit_log where details->>'enforcementId' = @id",
+            new { id = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var details = System.Text.Json.JsonDocument.Parse(audit);
+        Assert.Equal((row.DecisionId, 3, row.Reason, "restrict"), (details.RootElement.GetProperty("decisionId").GetInt64(),
+            details.RootElement.GetProperty("strikeWeight").GetInt32(), details.RootElement.GetProperty("reason").GetString(),
+            details.RootElement.GetProperty("action").GetString()));
+    }
+
+    [Fact]
+    public async Task A_notice_follows_the_users_new_language_and_an_admins_new_wording_at_once()
+    {
+        var producer = await console.ProducerAsync();
+        await using var client = await ProducerClient.ConnectAsync(console.BaseAddress, producer.ApiKey);
+        var (_, moderator) = await console.PersonAsync(Roles.Moderator);
+        var (_, admin) = await console.PersonAsync(Roles.Admin);
+        var hints = console.Service<LadderHints>();
+
+        await console.BlockOneAsync(client, moderator, "joe");
+        Assert.Equal("en", (await client.NextUserNoticeAsync()).Statement.Language);
+        await console.BlockOneAsync(client, moderator, "joe", language: "es");
+        await console.BlockOneAsync(client, moderator, "joe");
+        var restricted = await client.NextUserNoticeAsync();
+        Assert.Equal(("restrict", "es"), (restricted.Enforcement!.Action, restricted.Statement.Language));
+
+        await console.Service<NoticeTemplates>().SaveAsync(admin, "suspend", "", "es", "Cuenta suspendida", "Suspendida hasta el {until}.");
+        await console.BlockOneAsync(client, moderator, "joe");
+        await console.BlockOneAsync(client, moderator, "joe");
+        var suspended = await client.NextUserNoticeAsync();
+        Assert.Equal(("suspend", "Cuenta suspendida"), (suspended.Enforcement!.Action, suspended.Statement.Title));
+        Assert.Equal(2, hints.Retries); // each change was caught by the block's own batch and written again in a transaction
+    }
+
+    [Fact]
     public async Task An_overturn_lifts_the_strike_and_the_restriction_it_no_longer_reaches_and_tells_the_platform()
     {
         var producer = await console.ProducerAsync();

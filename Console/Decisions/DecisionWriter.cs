@@ -33,13 +33,14 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     }
 
     /// <summary>
-    /// Whether writing <paramref name="decision"/> alone will probably make the enforcement ladder act, by what this
-    /// instance last saw of the account (<see cref="Enforcement.LadderHints"/>): such a block is best written in a
-    /// transaction at once, rather than with <c>unlessLadderActs</c> first.
+    /// Whether a block of <paramref name="decision"/> alone needs an explicit transaction for the enforcement ladder
+    /// (<see cref="Enforcement.LadderHints.NeedTransaction"/>), rather than <c>unlessLadderActs</c>.
     /// </summary>
-    public bool LadderLikelyActs(PendingDecision decision, PolicyDocument policy) =>
-        decision.Decision == DecisionKinds.Blocked
-        && hints.LikelyActs(policy.Enforcement, decision.ProducerId, decision.PlatformUserId, decision.Categories, !decision.Automated);
+    public bool LadderNeedsTransaction(PendingDecision decision, PolicyDocument policy) =>
+        decision.Decision == DecisionKinds.Blocked && hints.NeedTransaction(policy.Enforcement, decision.Categories, !decision.Automated);
+
+    /// <summary>Counts a block written again in a transaction after its batch failed on a stale hint (a metric).</summary>
+    public void LadderRetried() => hints.Retried();
 
     /// <summary>
     /// Adds the statements that write <paramref name="pending"/> to <paramref name="batch"/>, after whatever it already
@@ -52,8 +53,9 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     /// takes is written after it, so such a batch must belong to an explicit transaction.
     /// </remarks>
     /// <param name="unlessLadderActs">
-    /// For one block in a batch without a transaction: the batch fails (<see cref="Enforcement.DecisionStrikes.LadderActs"/>)
-    /// rather than commit a strike that moves the user up the ladder; write that one again in a transaction.
+    /// For one block in a batch without a transaction: the ladder acts in the batch (<see cref="Enforcement.LadderInBatch"/>),
+    /// which fails (<see cref="Enforcement.DecisionStrikes.LadderActs"/>) when its notice cannot be written there; write
+    /// that block again in a transaction.
     /// </param>
     public async Task<WrittenDecisions> AddToAsync(NpgsqlBatch batch, IReadOnlyList<PendingDecision> pending, PolicyDocument? policy = null,
         bool unlessLadderActs = false)
@@ -125,6 +127,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             while (await reader.NextResultAsync());
             await reader.DisposeAsync();
             if (strikes is not null && batch.Transaction is { } transaction) await strikes.ApplyAsync(batch.Connection!, transaction, ids);
+            if (strikes is not null) await strikes.AnnounceAsync(batch.Connection!);
 
             // NOTIFY payloads are limited to 8000 bytes; ids go in chunks well under that. Sent after commit when we can.
             foreach (var chunk in ids.Chunk(400))

@@ -11,8 +11,9 @@ namespace ModerationConsole.Enforcement;
 /// proposes or lifts actions. Approvals that replace nothing cost nothing here.
 /// </summary>
 /// <remarks>
-/// The strikes and the standing they lead to travel in the decisions' own batch (<see cref="AddTo"/>), so a block costs
-/// no extra round trip until the ladder actually acts (<see cref="ApplyAsync"/>). Each account's row in platform_users
+/// The strikes and the standing they lead to travel in the decisions' own batch (<see cref="AddTo"/>); in a transaction
+/// the ladder then acts in one more round trip (<see cref="ApplyAsync"/>), and a moderator's block alone acts in the
+/// batch itself (<see cref="LadderInBatch"/>). Each account's row in platform_users
 /// is locked first, in a fixed order, so two decisions about one user at once are evaluated one after the other: the
 /// second sees the first one's strike and actions, and the standing is consistent.
 /// </remarks>
@@ -27,6 +28,7 @@ public sealed class DecisionStrikes
     private readonly Dictionary<(long, string), string> languages = [];
     private readonly Dictionary<(long, string), List<long>> activeStrikes = [];
     private readonly List<CustomTemplate> templates = [];
+    private long? noticeInBatch;
     private DateTimeOffset now;
 
     private readonly LadderHints? hints;
@@ -49,11 +51,11 @@ public sealed class DecisionStrikes
     /// decisions (so each block's decision is the newest of its item); null when no decision concerns a strike.
     /// </summary>
     /// <param name="unlessLadderActs">
-    /// Instead of reading the standing back, end the batch with a check that the ladder has nothing to do for the
-    /// account, which fails it (SQLSTATE MC001, <see cref="LadderActs"/>) when it has: a block that moves nobody up the
-    /// ladder then commits in the batch's own round trip, and the caller writes one that does in a transaction.
+    /// For one block in a batch without a transaction: instead of reading the standing back, the ladder acts in the
+    /// batch itself (<see cref="LadderInBatch"/>), which fails (SQLSTATE MC001, <see cref="LadderActs"/>) when the notice
+    /// it would write was rendered with a language or templates that changed; the caller then writes it in a transaction.
     /// </param>
-    /// <param name="hints">Told what the standing came to, for the next guess (<see cref="LadderHints"/>).</param>
+    /// <param name="hints">What the batch renders notices with, and told what the transaction read (<see cref="LadderHints"/>).</param>
     public static DecisionStrikes? AddTo(NpgsqlBatch batch, PolicyDocument policy, IReadOnlyList<PendingDecision> pending, bool unlessLadderActs = false,
         LadderHints? hints = null)
     {
@@ -91,11 +93,11 @@ public sealed class DecisionStrikes
         if (!work.LadderIsOn) return work;
         if (unlessLadderActs)
         {
-            if (work.accounts.Length != 1 || relevant.Any(d => d.decision.Overturns is not null))
-                throw new InvalidOperationException("The ladder is checked in the batch only for new blocks of one account.");
-            var byPersonBanAtOnce = blocks.Any(b => !b.Automated && b.Categories.Any(rules.BanAtOnce.Contains));
-            batch.BatchCommands.Add(BatchCommand.Of(LadderStaysSql, ("producer", producers[0]), ("user", users[0]),
-                ("thresholds", rules.Steps.Select(st => st.Threshold).ToArray()), ("banAtOnce", byPersonBanAtOnce), ("problem", LadderActs)));
+            if (relevant.Count != 1 || blocks.Count != 1 || hints is null || hints.NeedTransaction(rules, blocks[0].Categories, !blocks[0].Automated))
+                throw new InvalidOperationException("The ladder acts in the batch only for one block that needs no transaction.");
+            var block = blocks[0];
+            if (rules.Steps.Count > 0)
+                batch.BatchCommands.Add(LadderInBatch.Command(policy, block, hints.LanguageOf(block.ProducerId, block.PlatformUserId), hints.Templates!));
             return work;
         }
 
@@ -110,7 +112,11 @@ public sealed class DecisionStrikes
             left join strikes s on s.producer_id = a.p and s.user_id = a.u and s.lifted_at is null and s.expires_at > now()
             group by a.p, a.u
             """, ("producers", producers), ("users", users)));
-        batch.BatchCommands.Add(BatchCommand.Of("select kind as template_kind, category, language, title, body from notice_templates"));
+        batch.BatchCommands.Add(BatchCommand.Of(
+            $"""
+            select v.version as templates_version, t.kind, t.category, t.language, t.title, t.body
+            from ({NoticeTemplates.VersionSql}) as v (version) left join notice_templates t on true
+            """));
         batch.BatchCommands.Add(BatchCommand.Of(
             $"""
             select e.producer_id as action_producer, e.user_id, e.id, e.action, e.state, e.origin, e.step_threshold, e.decision_id
@@ -125,10 +131,6 @@ public sealed class DecisionStrikes
     {
         switch (reader.GetName(0))
         {
-            case "ladder_weight":
-                while (await reader.ReadAsync())
-                    hints?.Saw(accounts[0].ProducerId, accounts[0].PlatformUserId, reader.GetInt32(0), reader.IsDBNull(1) ? 0 : reader.GetInt32(1));
-                return true;
             case "lifted_decision":
                 while (await reader.ReadAsync()) lifted.Add(reader.GetInt64(0));
                 return true;
@@ -138,13 +140,25 @@ public sealed class DecisionStrikes
                     var account = (reader.GetInt64(0), reader.GetString(1));
                     weights[account] = reader.GetInt32(2);
                     activeStrikes[account].AddRange(reader.GetFieldValue<long[]>(3));
-                    languages[account] = NoticeTemplates.LanguageOf(reader.IsDBNull(4) ? null : reader.GetString(4));
+                    var language = reader.IsDBNull(4) ? null : reader.GetString(4);
+                    languages[account] = NoticeTemplates.LanguageOf(language);
+                    hints?.SawLanguage(account.Item1, account.Item2, language);
                     now = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc));
                 }
                 return true;
-            case "template_kind":
+            case "templates_version":
+                var version = "";
                 while (await reader.ReadAsync())
-                    templates.Add(new CustomTemplate(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+                {
+                    version = reader.GetString(0);
+                    if (!reader.IsDBNull(1))
+                        templates.Add(new CustomTemplate(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+                }
+                hints?.SawTemplates(new NoticeTemplateSet(templates.ToList(), version));
+                return true;
+            case LadderInBatch.ResultColumn:
+                (var enforcement, noticeInBatch) = await LadderInBatch.ReadAsync(reader);
+                if (enforcement is not null) hints?.WroteInBatch();
                 return true;
             case "action_producer":
                 while (await reader.ReadAsync())
@@ -170,11 +184,6 @@ public sealed class DecisionStrikes
             var liftedHere = mine.Where(d => d.Decision.Overturns is { } o && lifted.Contains(o)).Select(d => d.Decision.Overturns!.Value).ToHashSet();
             var weight = weights[account];
             var changes = Ladder.Evaluate(rules, weight, standing[account], added, liftedHere);
-            var lifting = changes.Lift.Select(l => l.EnforcementId).ToHashSet();
-            hints?.Saw(account.ProducerId, account.PlatformUserId, weight, standing[account]
-                .Where(a => a.Origin == Ladder.OriginLadder && !lifting.Contains(a.Id)).Select(a => a.StepThreshold ?? 0)
-                .Concat(changes.Apply.Where(a => a.Origin == Ladder.OriginLadder).Select(a => a.Step.Threshold)).DefaultIfEmpty(0).Max());
-
             foreach (var lift in changes.Lift)
                 await EnforcementWriter.LiftAsync(connection, transaction, lift.EnforcementId, null, lift.Reason);
             var context = new NoticeContext(now, languages[account], templates);
@@ -182,38 +191,22 @@ public sealed class DecisionStrikes
                 apply.Step, apply.Origin, apply.DecisionId, apply.Categories,
                 apply.Origin == Ladder.OriginImmediate
                     ? "A person confirmed content in a category that closes the account at once."
-                    : $"Active strike weight {weight} reached the ladder's step at {apply.Step.Threshold}.",
+                    : Ladder.ReachedStep(weight, apply.Step.Threshold),
                 null, apply.Origin == Ladder.OriginImmediate ? [apply.DecisionId] : activeStrikes[account], weight), context)));
         }
         // Every account's actions in one round trip: an ingest batch that auto-blocks many users warns them together.
         if (applying.Count > 0) await EnforcementWriter.ApplyAllAsync(connection, transaction, policy, applying);
     }
 
-    /// <summary>The message of the check that fails a batch when the ladder must act (see <see cref="AddTo"/>).</summary>
+    /// <summary>
+    /// The message of the check that fails a block's batch when the ladder acts and the notice rendered for it does not
+    /// match the database (<see cref="LadderInBatch"/>).
+    /// </summary>
     public const string LadderActs = "the enforcement ladder acts";
 
-    /// <summary>
-    /// The rules of <see cref="Ladder.Evaluate"/> for new strikes, as one check: no ban in force, and either a ban at once
-    /// is due, or the highest rung the active weight reaches is not yet standing.
-    /// </summary>
-    private const string LadderStaysSql =
-        $"""
-        with weight as (
-            select coalesce(sum(weight), 0) as w from strikes
-            where producer_id = @producer and user_id = @user and lifted_at is null and expires_at > now()),
-        rung as (
-            select max(t) as threshold from unnest(@thresholds::int[]) as t, weight where t <= weight.w),
-        standing as (
-            select e.action, e.state, e.origin, e.step_threshold from enforcements e
-            where e.producer_id = @producer and e.user_id = @user and {InForceOrProposed})
-        select (select w from weight)::int as ladder_weight,
-               (select max(step_threshold) from standing where origin = 'ladder') as ladder_rung,
-               require_that(
-                   exists (select 1 from standing where action = 'ban' and state = 'active')
-                   or (not @banAtOnce and ((select threshold from rung) is null
-                                           or exists (select 1 from standing, rung where origin = 'ladder' and step_threshold = rung.threshold))),
-                   @problem)
-        """;
+    /// <summary>Announces, after commit, the notice of a rung the block's batch wrote (<see cref="LadderInBatch"/>).</summary>
+    public Task AnnounceAsync(NpgsqlConnection connection) =>
+        noticeInBatch is { } notice ? EnforcementWriter.AnnounceAsync(connection, null, notice) : Task.CompletedTask;
 
     /// <summary>An action counts while proposed, or active and not yet past its end.</summary>
     public const string InForceOrProposed = "(e.state = 'proposed' or (e.state = 'active' and (e.ends_at is null or e.ends_at > now())))";

@@ -81,14 +81,8 @@ public static class EnforcementWriter
     /// </summary>
     private static NpgsqlBatchCommand InsertCommand(PolicyDocument policy, NewEnforcement e, NoticeContext context)
     {
-        var proposed = e.Origin == Ladder.OriginLadder && !e.Step.Automatic;
+        var (state, notice, details) = Render(policy, e, context);
         var duration = e.Step.DurationHours is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
-        var startsAt = proposed ? (DateTimeOffset?)null : context.Now;
-        var state = new EnforcementState(0, e.Step.Action, e.Step.Features, e.Step.HourlyQuota, proposed ? "proposed" : "active",
-            startsAt, startsAt + duration);
-        var notice = proposed ? null : Serialize(new StoredNotice(e.UserId, "enforcement_applied", state, null,
-            Statement(policy, context, state, e.Categories, e.Reason, e.ByUser is null, e.Facts, e.StrikeWeight)));
-
         return BatchCommand.Of(
             $"""
             with e as (
@@ -111,16 +105,33 @@ public static class EnforcementWriter
             ("quota", e.Step.HourlyQuota), ("state", state.State), ("origin", e.Origin),
             ("threshold", e.Origin == Ladder.OriginLadder ? e.Step.Threshold : null), ("decisionId", e.DecisionId),
             ("categories", e.Categories.ToArray()), ("reason", e.Reason), ("automated", e.ByUser is null), ("byUser", e.ByUser),
-            ("duration", duration), ("startsAt", startsAt), ("endsAt", state.EndsAt),
+            ("duration", duration), ("startsAt", state.StartsAt), ("endsAt", state.EndsAt),
             ("actorKind", ActorOf(e.ByUser).KindText), ("actorId", ActorOf(e.ByUser).Id),
-            ("auditAction", proposed ? AuditActions.EnforcementProposed : AuditActions.EnforcementApplied),
-            ("details", Serialize(new
-            {
-                producerId = e.ProducerId, userId = e.UserId, action = e.Step.Action, features = e.Step.Features, hourlyQuota = e.Step.HourlyQuota,
-                durationHours = e.Step.DurationHours, origin = e.Origin, threshold = e.Step.Threshold, decisionId = e.DecisionId,
-                categories = e.Categories, reason = e.Reason, strikeWeight = e.StrikeWeight,
-            })),
+            ("auditAction", state.State == "proposed" ? AuditActions.EnforcementProposed : AuditActions.EnforcementApplied),
+            ("details", details),
             ("notice", notice), ("idPath", new[] { "enforcement", "enforcementId" }));
+    }
+
+    /// <summary>
+    /// An action as it is written at <paramref name="context"/>'s time: its state, its notice (null for a proposal, which
+    /// the platform never hears of) and its audit details, both as JSON. The enforcement's id is set in the database.
+    /// </summary>
+    internal static (EnforcementState State, string? Notice, string Details) Render(PolicyDocument policy, NewEnforcement e, NoticeContext context)
+    {
+        var proposed = e.Origin == Ladder.OriginLadder && !e.Step.Automatic;
+        var duration = e.Step.DurationHours is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
+        var startsAt = proposed ? (DateTimeOffset?)null : context.Now;
+        var state = new EnforcementState(0, e.Step.Action, e.Step.Features, e.Step.HourlyQuota, proposed ? "proposed" : "active",
+            startsAt, startsAt + duration);
+        var notice = proposed ? null : Serialize(new StoredNotice(e.UserId, "enforcement_applied", state, null,
+            Statement(policy, context, state, e.Categories, e.Reason, e.ByUser is null, e.Facts, e.StrikeWeight)));
+        var details = Serialize(new
+        {
+            producerId = e.ProducerId, userId = e.UserId, action = e.Step.Action, features = e.Step.Features, hourlyQuota = e.Step.HourlyQuota,
+            durationHours = e.Step.DurationHours, origin = e.Origin, threshold = e.Step.Threshold, decisionId = e.DecisionId,
+            categories = e.Categories, reason = e.Reason, strikeWeight = e.StrikeWeight,
+        });
+        return (state, notice, details);
     }
 
     /// <summary>A senior confirms a proposal: it comes into force now, for its duration, and the platform is told.</summary>
@@ -215,10 +226,10 @@ public static class EnforcementWriter
     }
 
     /// <summary>Writers hold the producer's notice cursor lock shared until commit (see <see cref="UserNoticeFeed.PageAsync"/>).</summary>
-    private static NpgsqlBatchCommand NoticeLock(long producerId) =>
+    internal static NpgsqlBatchCommand NoticeLock(long producerId) =>
         BatchCommand.Of("select pg_advisory_xact_lock_shared(@lockClass, @producerId::int4)", ("lockClass", CursorLockClass), ("producerId", producerId));
 
-    private static Task AnnounceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long noticeId)
+    internal static Task AnnounceAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long noticeId)
     {
         var payload = noticeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return PostCommitNotifications.TryDefer(Channel, payload)

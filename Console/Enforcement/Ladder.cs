@@ -27,6 +27,13 @@ public static class Ladder
     public const string OriginManual = "manual";
     public const string OriginImmediate = "immediate";
 
+    /// <summary>The reason an action of the ladder records; <see cref="LadderInBatch"/> fills the same text in SQL.</summary>
+    public const string ReachedStepText = "Active strike weight {weight} reached the ladder's step at {threshold}.";
+
+    public static string ReachedStep(int weight, int threshold) =>
+        ReachedStepText.Replace("{weight}", weight.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Replace("{threshold}", threshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     public static LadderChanges Evaluate(EnforcementPolicy policy, int activeWeight, IReadOnlyList<StandingAction> standing,
         IReadOnlyList<NewStrike> added, IReadOnlySet<long> liftedDecisions)
     {

@@ -3,32 +3,52 @@ using System.Collections.Concurrent;
 namespace ModerationConsole.Enforcement;
 
 /// <summary>
-/// What this instance last saw of an account's standing: its active strike weight and the highest ladder rung standing.
-/// Only a guess at whether a block will move the user up the ladder, so that such a block is written in a transaction
-/// at once instead of failing its one-round-trip batch first (<see cref="DecisionStrikes.LadderActs"/>). A wrong guess
-/// costs time, never correctness: the batch's own check decides.
+/// What a block's own batch needs to write the ladder's rung with its notice (<see cref="LadderInBatch"/>), as this
+/// instance last read it: the language of each user's latest generation and the admins' notice templates. Only a guess:
+/// the batch checks both against the database and fails when either changed, and the block is then written in a
+/// transaction that reads them afresh and tells these hints.
 /// </summary>
 public sealed class LadderHints
 {
     /// <summary>Enough for the accounts a team decides about in a while; past it the hints start afresh.</summary>
     public const int MaxAccounts = 200_000;
 
-    private readonly ConcurrentDictionary<(long ProducerId, string UserId), (int Weight, int Rung)> seen = new();
+    private readonly ConcurrentDictionary<(long ProducerId, string UserId), string?> languages = new();
+    private volatile NoticeTemplateSet? templates;
+    private long actionsInBatch, retries;
 
-    public void Saw(long producerId, string userId, int weight, int rung)
+    /// <summary>Actions the ladder wrote in a block's own batch (a metric; see ConsoleMetrics).</summary>
+    public long ActionsInBatch => Interlocked.Read(ref actionsInBatch);
+
+    /// <summary>Blocks whose batch failed because a hint was stale, and were written again in a transaction (a metric).</summary>
+    public long Retries => Interlocked.Read(ref retries);
+
+    public void WroteInBatch() => Interlocked.Increment(ref actionsInBatch);
+
+    public void Retried() => Interlocked.Increment(ref retries);
+
+    /// <summary>The account's language as its latest generation gave it (null when none did).</summary>
+    public void SawLanguage(long producerId, string userId, string? language)
     {
-        if (seen.Count >= MaxAccounts) seen.Clear();
-        seen[(producerId, userId)] = (weight, rung);
+        if (languages.Count >= MaxAccounts) languages.Clear();
+        languages[(producerId, userId)] = language;
     }
+
+    public void SawTemplates(NoticeTemplateSet set) => templates = set;
+
+    /// <summary>An account not seen yet is guessed to have given no language.</summary>
+    public string? LanguageOf(long producerId, string userId) => languages.TryGetValue((producerId, userId), out var language) ? language : null;
+
+    /// <summary>Null until a transaction has read the templates once.</summary>
+    public NoticeTemplateSet? Templates => templates;
 
     /// <summary>
-    /// Whether a person's block weighing <paramref name="strikeWeight"/> will probably make the ladder act: a ban at once,
-    /// or a rung above the one standing. An account not seen yet is assumed to have no strikes.
+    /// Whether a block needs more than its own batch can do: a person's block in a ban-at-once category (rare; it bans
+    /// whatever the strikes), or any block before this instance has read the notice templates.
     /// </summary>
-    public bool LikelyActs(EnforcementPolicy rules, long producerId, string userId, IReadOnlyList<string> categories, bool byPerson)
-    {
-        if (byPerson && categories.Any(rules.BanAtOnce.Contains)) return true;
-        var (weight, rung) = seen.TryGetValue((producerId, userId), out var known) ? known : (0, 0);
-        return rules.StepFor(weight + rules.WeightOf(categories)) is { } step && step.Threshold > rung;
-    }
+    public bool NeedTransaction(EnforcementPolicy rules, IReadOnlyList<string> categories, bool byPerson) =>
+        (byPerson && categories.Any(rules.BanAtOnce.Contains)) || (rules.Steps.Count > 0 && templates is null);
 }
+
+/// <summary>The admins' notice templates and a digest PostgreSQL computes of them, to tell whether they changed.</summary>
+public sealed record NoticeTemplateSet(IReadOnlyList<CustomTemplate> Templates, string Version);

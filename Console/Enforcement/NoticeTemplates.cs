@@ -46,6 +46,13 @@ public sealed partial class NoticeTemplates(Db db)
     public const int MaxBody = 4000;
 
     /// <summary>The primary language subtag the console has wording for: "de-AT" → "de"; anything else → "en".</summary>
+    /// <summary>A digest of the admins' templates, to tell a remembered set from the one in force (<see cref="LadderHints"/>).</summary>
+    public const string VersionSql =
+        """
+        select md5(coalesce(string_agg(concat_ws(chr(31), kind, category, language, title, body), chr(30) order by kind, category, language), ''))
+        from notice_templates
+        """;
+
     public static string LanguageOf(string? requested)
     {
         var primary = (requested ?? "").Split('-', '_')[0].Trim().ToLowerInvariant();

@@ -23,7 +23,8 @@ public sealed class ConsoleMetrics : BackgroundService
     private sealed record Snapshot(IReadOnlyList<QueueCount> Queues, IReadOnlyList<(bool Automated, string Decision, long Count)> LastHour,
         long RunningJobs, long UnsealedAuditEntries);
 
-    public ConsoleMetrics(QueueCountsReader queues, Db db, IOptions<OperationsOptions> options, CircuitCounter circuits, ILogger<ConsoleMetrics> logger)
+    public ConsoleMetrics(QueueCountsReader queues, Db db, IOptions<OperationsOptions> options, CircuitCounter circuits,
+        Enforcement.LadderHints ladder, ILogger<ConsoleMetrics> logger)
     {
         meter.CreateObservableGauge("moderation.circuits.open", () => circuits.Open, "{circuit}", "Open pages (Blazor circuits) on this instance");
         (this.queues, this.db, this.options, this.logger) = (queues, db, options, logger);
@@ -38,6 +39,10 @@ public sealed class ConsoleMetrics : BackgroundService
                 Tagged(d.Count, ("decided_by", d.Automated ? "automation" : "human"), ("decision", d.Decision))),
             "{decision}", "Decisions taken in the last hour");
         meter.CreateObservableGauge("moderation.jobs.running", () => current.RunningJobs, "{job}", "Background jobs queued or running");
+        meter.CreateObservableCounter("moderation.ladder.actions_in_batch", () => ladder.ActionsInBatch, "{action}",
+            "Enforcement actions written in the block's own round trip on this instance");
+        meter.CreateObservableCounter("moderation.ladder.retries", () => ladder.Retries, "{decision}",
+            "Blocks written again in a transaction because the user's language or the notice templates changed (this instance)");
         meter.CreateObservableGauge("moderation.audit.unsealed", () => current.UnsealedAuditEntries, "{entry}",
             "Audit entries not yet chained (normally a second's worth)");
     }

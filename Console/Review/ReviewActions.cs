@@ -181,9 +181,9 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     /// The usual decision, on the held item alone: one batch, run as its own implicit transaction and committed in the
     /// same round trip. Its first statement closes the item if this claim still holds it, is live and in a queue the
     /// caller may work, and otherwise stops the batch before anything is written; then the decision with its reason and
-    /// audit entry, and for a block its strike, checked against the enforcement ladder. A block that moves the user up
-    /// the ladder fails that check and is written again in an explicit transaction, where the ladder acts before commit;
-    /// one that probably will (by what this instance last saw of the account) is written in a transaction at once.
+    /// audit entry, and for a block its strike and the rung of the enforcement ladder it reaches, with the notice to the
+    /// user. A block whose notice was rendered with a language or templates that changed fails the batch and is written
+    /// again in an explicit transaction; one the batch cannot write at all (a ban at once) is written in one at once.
     /// </summary>
     private async Task<DecisionOutcome> DecideHeldItemAloneAsync(ClaimsPrincipal user, long userId, ItemClaim claim, PendingDecision decision,
         ActivePolicy? policy, CancellationToken ct)
@@ -208,11 +208,12 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         {
             try
             {
-                if (policy is not null && decisions.LadderLikelyActs(decision, policy.Document)) await db.InTransactionAsync(DecideAsync, ct);
+                if (policy is not null && decisions.LadderNeedsTransaction(decision, policy.Document)) await db.InTransactionAsync(DecideAsync, ct);
                 else await db.InOneRoundTripAsync(connection => DecideAsync(connection, null), ct);
             }
             catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText == Enforcement.DecisionStrikes.LadderActs)
             {
+                decisions.LadderRetried();
                 await db.InTransactionAsync(DecideAsync, ct);
             }
         }
