@@ -2,6 +2,7 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Appeals;
 using ModerationConsole.Audit;
 using ModerationConsole.Bank;
+using ModerationConsole.Checks;
 using ModerationConsole.Cli;
 using ModerationConsole.Components;
 using ModerationConsole.Dashboard;
@@ -42,6 +43,7 @@ public static class Program
             .AddReview()
             .AddEnforcement()
             .AddAppeals()
+            .AddChecks()
             .AddWellness()
             .AddAudit()
             .AddOperations()
@@ -61,6 +63,7 @@ public static class Program
         app.MapReview();
         app.MapEnforcement();
         app.MapAppeals();
+        app.MapChecks();
         app.MapAudit();
         app.MapJobs();
         app.MapOperations();

@@ -41,7 +41,7 @@ public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
             ("/audit", "Audit"), ("/reports", "Reports"), ("/dashboard", "Dashboard"), ("/admin/policy", "Policy"),
             ("/admin/users", "Users"), ("/admin/producers", "Producers"), ("/admin/jobs", "Jobs"),
             ("/admin/classifiers", "Classifiers"), ($"/items/{decided.ItemId}", $"Item {decided.ItemId}"),
-            ("/appeals", "Appeals"), ("/admin/notices", "Notices to users"), ("/accounts?q=nobody", "Find an account"),
+            ("/appeals", "Appeals"), ("/admin/notices", "Notices to users"), ("/accounts?q=nobody", "Find an account"), ("/admin/checks", "Prompt checks"),
             ("/accounts?q=user-1", "Account user-1"), // one match opens the account
             ("/review/standard", "Review"),
         ];

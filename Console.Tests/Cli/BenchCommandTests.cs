@@ -19,6 +19,7 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
     [InlineData("score", "end-to-end / nsfwjs", new[] { "--items", "100", "--nsfwjs-images", "1", "--Scoring:ModelsDirectory=models" })]
     [InlineData("bank", "multi-index / brute force", new[] { "--hashes", "5000", "--queries", "200" })]
     [InlineData("ladder", "blocking with the ladder / with it switched off", new[] { "--rows", "10000", "--seconds", "3", "--rounds", "1" })]
+    [InlineData("checks", "checks/s flat out / the constant endpoint's", new[] { "--seconds", "3", "--rate", "100" })]
     public async Task Each_benchmark_runs_at_a_small_size_and_reports_its_figures(string name, string expectedLine, string[] options)
     {
         var server = postgres.Server.ConnectionStringFor("postgres");

@@ -25,9 +25,14 @@ public sealed partial class ServeAndSimulateTests(PostgresFixture postgres)
             "--protocol", protocol);
 
         Assert.True(result.ExitCode == 0, result.Errors + console.Log);
-        Assert.Contains("60 submitted (60 accepted, 0 duplicate, 0 rejected)", result.LastLine);
+        // Every generation was checked first; what the check refused was never sent.
         await using var connection = new NpgsqlConnection(db);
-        Assert.Equal(60, await connection.ExecuteScalarAsync<int>("select count(distinct generation_id) from review_items"));
+        var refused = await connection.ExecuteScalarAsync<int>("select count(*) from generation_checks where verdict not in ('allow', 'allow_with_review')");
+        Assert.Equal(60, await connection.ExecuteScalarAsync<int>("select count(*) from generation_checks"));
+        Assert.InRange(refused, 1, 30);
+        Assert.Contains($"{refused} refused by the check before generation; {60 - refused} submitted ({60 - refused} accepted, 0 duplicate, 0 rejected)",
+            result.LastLine);
+        Assert.Equal(60 - refused, await connection.ExecuteScalarAsync<int>("select count(distinct generation_id) from review_items"));
         // The summary's routes are what the console stored, and every automatic decision was pushed back live.
         var routes = (await connection.QueryAsync<(string Route, long Count)>("select route, count(*) from review_items group by route")).ToList();
         Assert.True(routes.Count >= 2, "demo traffic should take more than one route");

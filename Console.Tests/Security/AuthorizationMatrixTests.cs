@@ -72,6 +72,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/accounts/1/user-1", Staff), // acting on the account checks the role again (AccountActions)
         (HttpMethod.Get, "/appeals", Seniors),
         (HttpMethod.Get, "/admin/notices", Admins),
+        (HttpMethod.Get, "/admin/checks", Admins),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
@@ -87,6 +88,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/api/v1/decisions", Producers),
         (HttpMethod.Post, "/api/v1/generations", Producers),
         (HttpMethod.Post, "/api/v1/appeals", Producers),
+        (HttpMethod.Post, "/api/v1/checks", Producers),
+        (HttpMethod.Post, "/api/v1/checks/batch", Producers),
         (HttpMethod.Get, "/api/v1/notices", Producers),
         (HttpMethod.Get, "/api/v1/users/user-1/standing", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
@@ -171,6 +174,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => producers.RevokeAsync(auditor, producerName));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ClassifierStore>().ActivateAsync(auditor, "any", "1"));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<PromptModelService>().TrainAsync(auditor));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Checks.TermStore>()
+            .AddAsync(auditor, "x", "sexual", "exact", "deny", false));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Checks.TermStore>().RemoveAsync(auditor, 1));
         var jobs = console.Service<JobStore>();
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.StartAsync(auditor, Policies.Admin, RescoreJob.JobKind, RescoreJob.Parameters("any", "1")));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.RequestCancelAsync(auditor, jobId));

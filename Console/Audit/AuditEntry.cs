@@ -46,6 +46,9 @@ public static class AuditActions
     public const string EnforcementDismissed = "enforcement.dismissed";
     public const string EnforcementLifted = "enforcement.lifted";
     public const string NoticeTemplateSaved = "notice_template.saved";
+    public const string CheckTermAdded = "check_term.added";
+    public const string CheckTermChanged = "check_term.changed";
+    public const string CheckTermRemoved = "check_term.removed";
     public const string NoticeTemplateReset = "notice_template.reset";
     public const string AppealReceived = "appeal.received";
     public const string AppealDecided = "appeal.decided";

@@ -22,6 +22,7 @@ public static class BenchCommand
         new ScoreBenchmark(),
         new BankBenchmark(),
         new LadderBenchmark(),
+        new ChecksBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -66,7 +66,10 @@ public sealed class BenchRun(
     }
 
     /// <summary>The console serving the scratch database on a free loopback port; started once, stopped with the run.</summary>
-    public async Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(params string[] settings)
+    public Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(params string[] settings) => StartConsoleAsync(null, settings);
+
+    /// <summary>The console, with endpoints of the benchmark's own (a baseline inside the same web stack) mapped before it starts.</summary>
+    public async Task<(IServiceProvider Services, Uri BaseAddress)> StartConsoleAsync(Action<WebApplication>? map, params string[] settings)
     {
         if (console is null)
         {
@@ -83,6 +86,7 @@ public sealed class BenchRun(
                 .. settings,
             ]);
             console = Program.BuildWebApp(builder);
+            map?.Invoke(console);
             await console.StartAsync();
         }
         var address = console.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

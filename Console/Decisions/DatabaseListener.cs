@@ -16,7 +16,7 @@ namespace ModerationConsole.Decisions;
 /// </summary>
 public sealed class DatabaseListener(
     Db db, DecisionFeed feed, Enforcement.UserNoticeFeed notices, ProducerStore producers, QueueSignals queueSignals, ProducerConnections producerConnections,
-    IHubContext<IngestHub> hub, ILogger<DatabaseListener> logger)
+    Checks.StandingCache standings, IHubContext<IngestHub> hub, ILogger<DatabaseListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -62,9 +62,16 @@ public sealed class DatabaseListener(
         // Anything may have changed while we were not listening.
         queueSignals.Raise();
         producerConnections.KeyChanged();
+        standings.Clear();
 
         var pushing = PushAsync(decisionIds.Reader, feed.ByIdsAsync, "Decision", "decisions", ct);
-        var pushingNotices = PushAsync(noticeIds.Reader, notices.ByIdsAsync, "UserNotice", "notices", ct);
+        // A notice announces a change of the user's standing: checks on this instance read it afresh.
+        var pushingNotices = PushAsync(noticeIds.Reader, async (ids, token) =>
+        {
+            var read = await notices.ByIdsAsync(ids, token);
+            foreach (var (producerId, notice) in read) standings.Forget(producerId, notice.UserId);
+            return read;
+        }, "UserNotice", "notices", ct);
         try
         {
             // Notifications are sent after commit and may be lost in a crash between the two: a quiet quarter minute

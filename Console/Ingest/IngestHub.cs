@@ -12,7 +12,7 @@ namespace ModerationConsole.Ingest;
 /// invocation or a closed connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = ApiKeyAuthenticationHandler.SchemeName, Policy = Policies.Producer)]
-public sealed class IngestHub(IngestService ingest, ProducerConnections connections, Appeals.AppealIntake appeals) : Hub
+public sealed class IngestHub(IngestService ingest, ProducerConnections connections, Appeals.AppealIntake appeals, Checks.CheckService checks) : Hub
 {
     public const string Path = "/hubs/ingest";
 
@@ -81,6 +81,30 @@ public sealed class IngestHub(IngestService ingest, ProducerConnections connecti
         catch (Exception ex) when (Data.Db.IsTransient(ex))
         {
             throw new HubException($"{UnavailablePrefix} the database could not be reached; nothing was stored, send the appeal again");
+        }
+    }
+
+    /// <summary>A generation-time check (the same as POST /api/v1/checks); a refusal is a HubException naming each field.</summary>
+    public Task<Checks.CheckVerdict> Check(Checks.CheckRequest check) => CheckWithAsync(() => checks.CheckAsync(ProducerId, check, Context.ConnectionAborted));
+
+    /// <summary>Up to 100 checks at once (the same as POST /api/v1/checks/batch).</summary>
+    public Task<Checks.CheckBatchVerdicts> CheckBatch(Checks.CheckBatch batch) =>
+        CheckWithAsync(() => checks.CheckBatchAsync(ProducerId, batch, Context.ConnectionAborted));
+
+    private async Task<T> CheckWithAsync<T>(Func<Task<T>> check)
+    {
+        try
+        {
+            if (!await connections.KeyIsLiveAsync(Context, Context.ConnectionAborted)) throw new HubException(KeyNoLongerValid);
+            return await check();
+        }
+        catch (Checks.CheckService.CheckRefused refused)
+        {
+            throw new HubException(refused.Message);
+        }
+        catch (Exception ex) when (Data.Db.IsTransient(ex))
+        {
+            throw new HubException($"{UnavailablePrefix} the database could not be reached; ask again");
         }
     }
 

@@ -25,7 +25,9 @@ public static class IngestMessagePack
                     new GenerationFormatter(options), new BatchFormatter(options), new FlaggedGenerationFormatter(),
                     new ReceiptFormatter(), new FieldErrorFormatter(), new NoticeFormatter(),
                     new JsonShapedFormatter<Enforcement.UserNotice>(), new JsonShapedFormatter<Appeals.AppealRequest>(),
-                    new JsonShapedFormatter<Appeals.AppealReceipt>(),
+                    new JsonShapedFormatter<Appeals.AppealReceipt>(), new JsonShapedFormatter<Checks.CheckRequest>(),
+                    new JsonShapedFormatter<Checks.CheckVerdict>(), new JsonShapedFormatter<Checks.CheckBatch>(),
+                    new JsonShapedFormatter<Checks.CheckBatchVerdicts>(),
                 ],
                 [StandardResolver.Instance]))
             .WithSecurity(MessagePackSecurity.UntrustedData);

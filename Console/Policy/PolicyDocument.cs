@@ -57,6 +57,9 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
     /// <summary>The account level: strikes, the enforcement ladder, appeals. Documents saved without it get the default.</summary>
     public Enforcement.EnforcementPolicy Enforcement { get; init; } = ModerationConsole.Enforcement.EnforcementPolicy.Default;
 
+    /// <summary>What the generation-time check enforces besides the categories' thresholds. Documents saved without it get the default.</summary>
+    public Checks.CheckPolicy Checks { get; init; } = ModerationConsole.Checks.CheckPolicy.Default;
+
     public CategoryRule? Find(string category) => Categories.FirstOrDefault(c => c.Name == category);
 
     /// <summary>The category's rule as it applies to an item from <paramref name="jurisdiction"/> and <paramref name="userTier"/>.</summary>
@@ -109,6 +112,7 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
                 problems.Add($"{where}: name the jurisdictions or user tiers it applies to (else change the category itself)");
         }
         problems.AddRange(Enforcement.Validate(Categories.Select(c => c.Name).ToHashSet()));
+        problems.AddRange(Checks.Validate());
         return problems;
     }
 }

@@ -64,18 +64,21 @@ public sealed class SimulatedProducer
         var nextProgress = ProgressEvery;
         // The next batch is made while the current one is in flight: a realistic picture costs about as much to make
         // as the console spends on it, and making them in turn with the round trips kept the rate far below --rate.
-        Task<object[]>? next = Task.Run(() => MakeBatch(generator, options, planned: 0, tally), ct);
+        Task<List<FlaggedGeneration>>? next = Task.Run(() => MakeBatch(generator, options, planned: 0), ct);
         long planned = 0;
         while (!ct.IsCancellationRequested && next is not null)
         {
-            var batch = await next;
-            var madeSoFar = planned += batch.Length;
-            next = options.Count == 0 || madeSoFar < options.Count ? Task.Run(() => MakeBatch(generator, options, madeSoFar, tally), ct) : null;
-            tally.Add(await SubmitUntilAcknowledgedAsync(connection, batch, log, ct), log);
+            var made = await next;
+            var madeSoFar = planned += made.Count;
+            next = options.Count == 0 || madeSoFar < options.Count ? Task.Run(() => MakeBatch(generator, options, madeSoFar), ct) : null;
+            var allowed = await CheckFirst.AllowedAsync(connection, made, ct);
+            tally.Refused(made.Count - allowed.Count);
+            tally.Made(allowed);
+            if (allowed.Count > 0) tally.Add(await SubmitUntilAcknowledgedAsync(connection, Payload(allowed, options), log, ct), log);
             await AppealAsync(connection, tally, log, ct);
 
             // Item n is due n / rate seconds after the start: the rate holds however long each call took.
-            var wait = TimeSpan.FromSeconds(tally.Submitted / options.ItemsPerSecond) - clock.Elapsed;
+            var wait = TimeSpan.FromSeconds(tally.Attempted / options.ItemsPerSecond) - clock.Elapsed;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
             if (clock.Elapsed >= nextProgress)
             {
@@ -90,18 +93,19 @@ public sealed class SimulatedProducer
     }
 
     /// <summary>
-    /// The batch after the first <paramref name="planned"/> generations, made one at a time, as the generator is not
-    /// thread-safe: the generations themselves over JSON, maps with each image's bytes over MessagePack.
+    /// The batch after the first <paramref name="planned"/> generations, made one at a time, as the generator is not thread-safe.
     /// </summary>
-    static object[] MakeBatch(DemoGenerations generator, SimulationOptions options, long planned, Tally tally)
+    static List<FlaggedGeneration> MakeBatch(DemoGenerations generator, SimulationOptions options, long planned)
     {
         var size = (int)(options.Count == 0 ? options.BatchSize : Math.Min(options.BatchSize, options.Count - planned));
-        var generations = Enumerable.Range(0, size).Select(_ => generator.Next()).ToList();
-        tally.Made(generations);
-        return options.MessagePack
+        return Enumerable.Range(0, size).Select(_ => generator.Next()).ToList();
+    }
+
+    /// <summary>What is sent: the generations themselves over JSON, maps with each image's bytes over MessagePack.</summary>
+    static object[] Payload(IReadOnlyList<FlaggedGeneration> generations, SimulationOptions options) =>
+        options.MessagePack
             ? generations.Select(g => IngestMessagePack.Map(g, Convert.FromBase64String(g.Image!))).ToArray<object>()
             : generations.ToArray<object>();
-    }
 
     static async Task StartAsync(HubConnection connection, Action<string> log, CancellationToken ct)
     {
@@ -240,6 +244,17 @@ public sealed class SimulatedProducer
 
         public long Submitted { get; private set; }
 
+        /// <summary>Generations checked before they were made and refused: never sent.</summary>
+        public long RefusedBeforeGeneration { get; private set; }
+
+        /// <summary>Every generation the platform tried, sent or refused: what the rate applies to.</summary>
+        public long Attempted => Submitted + RefusedBeforeGeneration;
+
+        public void Refused(int count)
+        {
+            lock (_gate) RefusedBeforeGeneration += count;
+        }
+
         /// <summary>The highest decision cursor seen: decisions arrive in cursor order, so anything at or below it is a repeat.</summary>
         public long Cursor { get; private set; }
 
@@ -347,7 +362,8 @@ public sealed class SimulatedProducer
         {
             lock (_gate)
                 return new SimulationSummary(Submitted, _accepted, _duplicates, _rejected,
-                    new Dictionary<string, long>(_routes, StringComparer.Ordinal), _decisions, elapsed, _notices, _appealsSent);
+                    new Dictionary<string, long>(_routes, StringComparer.Ordinal), _decisions, elapsed, _notices, _appealsSent,
+                    RefusedBeforeGeneration);
         }
     }
 

@@ -36,12 +36,13 @@ public sealed record SimulationSummary(
     long DecisionsReceived,
     TimeSpan Elapsed,
     long UserNoticesReceived = 0,
-    long AppealsSent = 0)
+    long AppealsSent = 0,
+    long RefusedBeforeGeneration = 0)
 {
     public override string ToString()
     {
         var routes = string.Join(", ", Routes.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
-        return $"simulate: {Submitted} submitted ({Accepted} accepted, {Duplicates} duplicate, {Rejected} rejected) " +
+        return $"simulate: {RefusedBeforeGeneration} refused by the check before generation; {Submitted} submitted ({Accepted} accepted, {Duplicates} duplicate, {Rejected} rejected) " +
                $"in {Elapsed.TotalSeconds:0.0} s; routes: {(routes.Length == 0 ? "none" : routes)}; decisions received: {DecisionsReceived}; " +
                $"account notices received: {UserNoticesReceived}; appeals sent: {AppealsSent}";
     }

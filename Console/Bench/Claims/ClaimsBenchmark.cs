@@ -74,10 +74,10 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         if (all.Length == 0) throw new InvalidOperationException($"the queue was empty before timing began: seed more items with --rows (now {rows})");
         var consoleRate = all.Length / elapsed;
         report.Figure("console: claims (each then decided)", all.Length, $"in {elapsed:0.0} s by {Moderators} moderators");
-        report.Figure("console: claim latency p50", Percentile(all, 0.50), "ms");
-        report.Goal("console: claim latency p99", Percentile(all, 0.99), "ms", bound: ClaimLatencyGoalMs);
-        report.Figure("console: decide latency p50", Percentile(decided, 0.50), "ms");
-        report.Figure("console: decide latency p99", Percentile(decided, 0.99), "ms");
+        report.Figure("console: claim latency p50", Latencies.Percentile(all, 0.50), "ms");
+        report.Goal("console: claim latency p99", Latencies.Percentile(all, 0.99), "ms", bound: ClaimLatencyGoalMs);
+        report.Figure("console: decide latency p50", Latencies.Percentile(decided, 0.50), "ms");
+        report.Figure("console: decide latency p99", Latencies.Percentile(decided, 0.99), "ms");
         report.Figure("console: claims per second", consoleRate, "claims/s");
 
         // What the timed claims left in the claim index (see db/0008_queue_vacuum.sql), then the phase's VACUUM clears it.
@@ -91,8 +91,8 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         var pgbench = await PgbenchAsync(run.ConnectionString, seconds, ct);
         report.Figure("pgbench: bare claim statement, 32 clients", pgbench.Tps, "claims/s");
         report.Figure("pgbench: mean latency", pgbench.MeanMs, "ms");
-        report.Figure("pgbench: latency p50", Percentile(pgbench.SortedLatenciesMs, 0.50), "ms");
-        report.Figure("pgbench: latency p99", Percentile(pgbench.SortedLatenciesMs, 0.99), "ms");
+        report.Figure("pgbench: latency p50", Latencies.Percentile(pgbench.SortedLatenciesMs, 0.50), "ms");
+        report.Figure("pgbench: latency p99", Latencies.Percentile(pgbench.SortedLatenciesMs, 0.99), "ms");
         report.Ratio("console claims/s / pgbench claims/s", consoleRate, pgbench.Tps, goal: 0.5);
 
         // The goal above is judged flat out, where latency is mostly the wait for a core. For context, the same
@@ -105,9 +105,9 @@ public sealed partial class ClaimsBenchmark : IBenchmark
             await StartPhaseAsync(run, ct);
             var (paced, _, pacedElapsed) = await CycleAsync(claims, actions, moderators, TimeSpan.FromSeconds(seconds),
                 TimeSpan.FromSeconds(Moderators / offered), ct, PacedLeadIn);
-            var (pacedRate, p99) = (paced.Length / pacedElapsed, Percentile(paced, 0.99));
+            var (pacedRate, p99) = (paced.Length / pacedElapsed, Latencies.Percentile(paced, 0.99));
             report.Figure($"paced at 1/{fraction} of that: claims/s", pacedRate, "claims/s");
-            report.Figure($"paced at 1/{fraction} of that: claim latency p50", Percentile(paced, 0.50), "ms");
+            report.Figure($"paced at 1/{fraction} of that: claim latency p50", Latencies.Percentile(paced, 0.50), "ms");
             report.Figure($"paced at 1/{fraction} of that: claim latency p99", p99, "ms");
             if (p99 <= ClaimLatencyGoalMs) withinGoal ??= pacedRate;
         }
@@ -171,9 +171,6 @@ public sealed partial class ClaimsBenchmark : IBenchmark
         return (latencies.SelectMany(l => l).Order().ToArray(), decideLatencies.SelectMany(l => l).Order().ToArray(),
             (until.Elapsed - leadIn).TotalSeconds);
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>The claim query of <see cref="ClaimService"/>, retiring the row it takes as a decision would.</summary>
     private const string BareClaim =

@@ -67,7 +67,7 @@ public sealed partial class GenerationValidator
             scores, jurisdiction, userTier, item.AgeVerified, metadata, language));
     }
 
-    private static string? Text(List<FieldError> errors, string field, string? value, bool required,
+    internal static string? Text(List<FieldError> errors, string field, string? value, bool required,
         int minLength, int maxLength, TextKind kind)
     {
         string? error = value is null
@@ -100,7 +100,7 @@ public sealed partial class GenerationValidator
         return null;
     }
 
-    private static string? Jurisdiction(List<FieldError> errors, string? value)
+    internal static string? Jurisdiction(List<FieldError> errors, string? value)
     {
         if (value is null)
         {
@@ -132,7 +132,7 @@ public sealed partial class GenerationValidator
         return null;
     }
 
-    private static string? UserTier(List<FieldError> errors, string? value)
+    internal static string? UserTier(List<FieldError> errors, string? value)
     {
         if (value is null)
         {

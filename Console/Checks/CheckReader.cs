@@ -1,0 +1,57 @@
+using Dapper;
+using ModerationConsole.Data;
+
+namespace ModerationConsole.Checks;
+
+/// <summary>A stored check as staff read it on the account page (settable properties: Dapper maps text[] only so).</summary>
+public sealed class StoredCheck
+{
+    public long Id { get; init; }
+    public string CheckId { get; init; } = "";
+    public DateTime CheckedAt { get; init; }
+    public string Verdict { get; init; } = "";
+    public string[] Features { get; init; } = [];
+    public string Prompt { get; init; } = "";
+    public string Reasons { get; init; } = "[]";
+}
+
+/// <summary>What the console shows of checks: a user's latest refusals, and counts for the dashboard.</summary>
+public sealed class CheckReader(Db db)
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    public static IReadOnlyList<CheckReason> ReasonsOf(StoredCheck check) =>
+        System.Text.Json.JsonSerializer.Deserialize<List<CheckReason>>(check.Reasons, Json) ?? [];
+
+    public Task<IReadOnlyList<StoredCheck>> RefusalsAsync(long producerId, string userId, int limit, CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyList<StoredCheck>>(async c => (await c.QueryAsync<StoredCheck>(
+            """
+            select id, check_id as checkid, checked_at as checkedat, verdict, features, prompt, reasons::text as reasons
+            from generation_checks
+            where producer_id = @producerId and user_id = @userId and verdict not in ('allow', 'allow_with_review')
+            order by checked_at desc limit @limit
+            """, new { producerId, userId, limit })).AsList(), ct);
+
+    /// <summary>Checks of the last 24 hours per verdict, and per layer and code for those that were not allowed.</summary>
+    public Task<CheckCounts> LastDayAsync(CancellationToken ct = default) => db.ReadAsync(async c =>
+    {
+        var verdicts = (await c.QueryAsync<(string, long)>(
+            "select verdict, count(*) from generation_checks where checked_at > now() - interval '1 day' group by 1 order by 2 desc")).AsList();
+        var reasons = (await c.QueryAsync<(string, string, long)>(
+            """
+            select r->>'layer', r->>'code', count(*) from generation_checks, jsonb_array_elements(reasons) r
+            where checked_at > now() - interval '1 day' and not (r->>'shadow')::boolean
+            group by 1, 2 order by 3 desc
+            """)).AsList();
+        var shadow = (await c.QueryAsync<(string, string, long)>(
+            """
+            select r->>'layer', r->>'code', count(*) from generation_checks, jsonb_array_elements(reasons) r
+            where checked_at > now() - interval '1 day' and (r->>'shadow')::boolean
+            group by 1, 2 order by 3 desc
+            """)).AsList();
+        return new CheckCounts(verdicts, reasons, shadow);
+    }, ct);
+}
+
+public sealed record CheckCounts(IReadOnlyList<(string Verdict, long Count)> Verdicts, IReadOnlyList<(string Layer, string Code, long Count)> Reasons,
+    IReadOnlyList<(string Layer, string Code, long Count)> ShadowReasons);
