@@ -179,6 +179,24 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Before_a_term_is_listed_the_what_if_says_what_it_would_have_refused_and_the_counts_show_what_was()
+    {
+        await AskAsync(Check("amy", prompt: "an ad for a nudify app"));
+        await AskAsync(Check("amy", prompt: "a lighthouse at dusk"));
+        await AskAsync(Check("ben", prompt: "nud1fy her photo"));
+        await AskAsync(Check("ben", prompt: "nudify, photoreal", features: ["photoreal_people"]));
+
+        var whatIf = await console.Service<CheckReader>().WhatIfAsync(new CheckTerm(0, "nudify", "sexual", "normalised", "deny", false), false, days: 7);
+
+        Assert.Equal((4, 3, 3), (whatIf.Checked, whatIf.Matched, whatIf.Changed));
+        var counts = await console.Service<CheckReader>().LastDayAsync();
+        Assert.Equal([("allow", 3L), ("require_verification", 1L)], counts.Verdicts.OrderBy(v => v.Verdict));
+        Assert.Equal(("verified_access", "verification_needed", 1L), counts.Reasons.Single());
+        Assert.Equal((producerId, "ben", 1L), counts.TopRefused.Single());
+        Assert.Equal(4, counts.LastHour);
+    }
+
+    [Fact]
     public async Task An_admin_alone_edits_the_terms_with_errors_naming_the_field()
     {
         var (_, admin) = await console.PersonAsync(Roles.Admin);

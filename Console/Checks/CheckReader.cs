@@ -49,9 +49,38 @@ public sealed class CheckReader(Db db)
             where checked_at > now() - interval '1 day' and (r->>'shadow')::boolean
             group by 1, 2 order by 3 desc
             """)).AsList();
-        return new CheckCounts(verdicts, reasons, shadow);
+        var top = (await c.QueryAsync<(long, string, long)>(
+            """
+            select producer_id, user_id, count(*) from generation_checks
+            where checked_at > now() - interval '1 day' and verdict not in ('allow', 'allow_with_review')
+            group by 1, 2 order by 3 desc limit 10
+            """)).AsList();
+        var lastHour = await c.ExecuteScalarAsync<long>("select count(*) from generation_checks where checked_at > now() - interval '1 hour'");
+        return new CheckCounts(verdicts, reasons, shadow, top, lastHour);
     }, ct);
+
+    /// <summary>
+    /// What a term would have done to the checks of the last <paramref name="days"/> days (the newest
+    /// <see cref="WhatIfLimit"/>): how many prompts it matches, and how many of those it would have answered more gravely.
+    /// </summary>
+    public Task<TermWhatIf> WhatIfAsync(CheckTerm candidate, bool alwaysDenies, int days, CancellationToken ct = default) => db.ReadAsync(async c =>
+    {
+        var stored = (await c.QueryAsync<(string Prompt, string Verdict)>(
+            "select prompt, verdict from generation_checks where checked_at > now() - make_interval(days => @days) order by id desc limit @limit",
+            new { days, limit = WhatIfLimit })).AsList();
+        var list = new TermList([candidate]);
+        var outcome = candidate.Action == "deny" || alwaysDenies ? Verdicts.Deny : Verdicts.AllowWithReview;
+        var matched = stored.Where(s => list.Match(s.Prompt).Count > 0).ToList();
+        return new TermWhatIf(stored.Count, matched.Count, matched.Count(m => Verdicts.Graver(m.Verdict, outcome) != m.Verdict),
+            matched.Take(5).Select(m => m.Prompt).ToList());
+    }, ct);
+
+    public const int WhatIfLimit = 100_000;
 }
 
 public sealed record CheckCounts(IReadOnlyList<(string Verdict, long Count)> Verdicts, IReadOnlyList<(string Layer, string Code, long Count)> Reasons,
-    IReadOnlyList<(string Layer, string Code, long Count)> ShadowReasons);
+    IReadOnlyList<(string Layer, string Code, long Count)> ShadowReasons, IReadOnlyList<(long ProducerId, string UserId, long Count)> TopRefused,
+    long LastHour);
+
+/// <param name="Changed">Matched checks the term would have answered more gravely than they were.</param>
+public sealed record TermWhatIf(int Checked, int Matched, int Changed, IReadOnlyList<string> Examples);
