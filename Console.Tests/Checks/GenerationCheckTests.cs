@@ -139,6 +139,20 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     [Fact]
+    public async Task A_burst_of_checks_is_stored_once_each_with_the_verdict_each_caller_was_given()
+    {
+        var burst = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            AskAsync(Check($"crowd-{i % 17}", checkId: $"burst-{i}", features: i % 4 == 0 ? ["adult"] : []))));
+
+        await using var connection = await console.OpenConnectionAsync();
+        var stored = (await connection.QueryAsync<(string CheckId, string Verdict)>(
+            "select check_id, verdict from generation_checks where check_id like 'burst-%'")).ToDictionary(r => r.CheckId, r => r.Verdict);
+        Assert.Equal(100, stored.Count);
+        Assert.All(burst, v => Assert.Equal(stored[v.CheckId], v.Verdict));
+        Assert.Equal(25, burst.Count(v => v.Verdict == Verdicts.RequireVerification));
+    }
+
+    [Fact]
     public async Task The_same_check_id_answers_the_stored_verdict_and_counts_once()
     {
         var first = await AskAsync(Check("rae", tier: "free", ageVerified: true, features: ["photoreal_people"], checkId: "again"));

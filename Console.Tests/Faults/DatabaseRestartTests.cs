@@ -38,9 +38,15 @@ public sealed partial class DatabaseRestartTests
 
             var result = await streaming;
             Assert.True(result.ExitCode == 0, result.Errors + console.Log);
-            Assert.Matches(Summary(), result.LastLine);
             await using var connection = new NpgsqlConnection(db);
-            Assert.Equal((Items, Items), await connection.QuerySingleAsync<(long, long)>("select count(*), count(distinct generation_id) from review_items"));
+            // Every generation was checked once; what the check allowed is stored once, and the summary says so.
+            var (checks, allowed) = await connection.QuerySingleAsync<(long, long)>(
+                "select count(*), count(*) filter (where verdict in ('allow', 'allow_with_review')) from generation_checks");
+            Assert.Equal(Items, checks);
+            Assert.Equal((allowed, allowed), await connection.QuerySingleAsync<(long, long)>("select count(*), count(distinct generation_id) from review_items"));
+            var summary = Summary().Match(result.LastLine);
+            Assert.True(summary.Success, result.LastLine);
+            Assert.Equal((Items - allowed, allowed), (long.Parse(summary.Groups[1].Value), long.Parse(summary.Groups[2].Value)));
             using var http = new HttpClient { BaseAddress = console.BaseAddress };
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         }
@@ -67,6 +73,6 @@ public sealed partial class DatabaseRestartTests
         return port;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"3000 submitted \(\d+ accepted, \d+ duplicate, 0 rejected\)")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\d+) refused by the check before generation; (\d+) submitted \(\d+ accepted, \d+ duplicate, 0 rejected\)")]
     private static partial System.Text.RegularExpressions.Regex Summary();
 }

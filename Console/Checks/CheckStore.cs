@@ -7,23 +7,33 @@ namespace ModerationConsole.Checks;
 /// <summary>
 /// Records a check with its verdict, counting the user's hourly quotas in the same round trip: a verdict that would
 /// allow becomes rate_limited when a quota that applies is used up. A user's checks are counted one at a time (an
-/// advisory lock per user, taken in the batch's first statement so that the count's snapshot comes after it), so
-/// checks sent at once never overshoot a quota. A check id seen before answers the verdict stored for it.
+/// advisory lock per user, taken in a statement of its own so that the count's snapshot comes after it), so
+/// checks sent at once never overshoot a quota. A check id seen before answers the verdict stored for it. Checks that
+/// count against no quota are recorded many per round trip (<see cref="CheckRecorder"/>).
 /// </summary>
-public sealed class CheckStore(Db db)
+public sealed class CheckStore(Db db, CheckRecorder recorder)
 {
+    /// <summary>
+    /// A check's record commits without waiting for its WAL flush: a database crash can lose the last fraction of a
+    /// second of checks (quotas then count a few fewer), never anything else; this transaction only.
+    /// </summary>
+    internal const string WithoutWaitingForFlush = "select set_config('synchronous_commit', 'off', true)";
+
     private const int QuotaLockClass = 0x4D51; // "MQ"
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public sealed record Stored(string Verdict, IReadOnlyList<CheckReason> Reasons, int? RetryAfter);
 
     public Task<Stored> RecordAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
+        IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct) =>
+        quotas.Count == 0 ? recorder.RecordAsync(producerId, check, verdict, reasons) : RecordCountingAsync(producerId, check, verdict, reasons, quotas, ct);
+
+    private Task<Stored> RecordCountingAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
         IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct) => db.InOneRoundTripAsync(async connection =>
     {
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(BatchCommand.Of("select set_config('synchronous_commit', 'off', true)"));
-        if (quotas.Count > 0)
-            batch.BatchCommands.Add(BatchCommand.Of("select pg_advisory_xact_lock(@lockClass, hashtext(@producer::text || '/' || @user))",
+        batch.BatchCommands.Add(BatchCommand.Of(WithoutWaitingForFlush));
+        batch.BatchCommands.Add(BatchCommand.Of("select pg_advisory_xact_lock(@lockClass, hashtext(@producer::text || '/' || @user))",
                 ("lockClass", QuotaLockClass), ("producer", producerId), ("user", check.UserId)));
         batch.BatchCommands.Add(BatchCommand.Of(RecordSql,
             ("producer", producerId), ("checkId", check.CheckId), ("user", check.UserId), ("tier", check.UserTier),

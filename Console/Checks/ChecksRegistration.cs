@@ -7,6 +7,8 @@ public static class ChecksRegistration
         builder.Services.AddSingleton<CheckRules>();
         builder.Services.AddSingleton<StandingCache>();
         builder.Services.AddSingleton<CheckStore>();
+        builder.Services.AddSingleton<CheckRecorder>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CheckRecorder>());
         builder.Services.AddSingleton<GenerationChecker>();
         builder.Services.AddSingleton<CheckService>();
         builder.Services.AddSingleton<TermStore>();

@@ -43,8 +43,8 @@ static class CheckFirst
     /// <summary>The check for a generation; its features follow from the generation id, so runs repeat.</summary>
     private static CheckRequest Request(FlaggedGeneration g)
     {
-        var n = g.GenerationId!.Aggregate(17u, (hash, c) => hash * 31 + c) % 12;
-        string[] features = n switch { 0 or 1 or 2 => ["photoreal_people"], 3 => ["image_edit"], 4 => ["adult"], _ => [] };
+        var n = g.GenerationId!.Aggregate(17u, (hash, c) => hash * 31 + c) % 20;
+        string[] features = n switch { 0 or 1 => ["photoreal_people"], 2 => ["image_edit"], 3 => ["adult"], _ => [] };
         return new CheckRequest(g.GenerationId, g.UserId, g.UserTier, g.AgeVerified ?? false, g.Jurisdiction, g.Prompt, g.NegativePrompt, g.Model, features);
     }
 }
