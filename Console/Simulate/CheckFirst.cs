@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ModerationConsole.Checks;
 using ModerationConsole.Ingest;
@@ -32,10 +33,13 @@ static class CheckFirst
             {
                 return await connection.InvokeAsync<CheckBatchVerdicts>("CheckBatch", batch, ct);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && (ex is IOException or InvalidOperationException or TaskCanceledException
-                                       || ex.Message.Contains(IngestHub.UnavailablePrefix, StringComparison.Ordinal)))
+            catch (HubException ex) when (ex.Message.Contains(IngestHub.UnavailablePrefix, StringComparison.Ordinal) && !ct.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && SimulatedProducer.LostConnection(ex))
+            {
+                await SimulatedProducer.WaitUntilConnectedAsync(connection, ct);
             }
         }
     }

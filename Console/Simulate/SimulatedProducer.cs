@@ -151,8 +151,7 @@ public sealed class SimulatedProducer
             {
                 throw; // the console refused the batch as a whole: sending it again would not help
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or InvalidOperationException or TaskCanceledException
-                                           or System.Net.WebSockets.WebSocketException or HttpRequestException)
+            catch (Exception ex) when (!ct.IsCancellationRequested && LostConnection(ex))
             {
                 log($"batch not acknowledged ({ex.Message}); sending it again once reconnected");
                 await WaitUntilConnectedAsync(connection, ct);
@@ -160,7 +159,11 @@ public sealed class SimulatedProducer
         }
     }
 
-    static async Task WaitUntilConnectedAsync(HubConnection connection, CancellationToken ct)
+    /// <summary>How a call fails when the connection dropped under it: the answer may be lost, not the work.</summary>
+    internal static bool LostConnection(Exception ex) => ex is IOException or InvalidOperationException or TaskCanceledException
+        or System.Net.WebSockets.WebSocketException or HttpRequestException;
+
+    internal static async Task WaitUntilConnectedAsync(HubConnection connection, CancellationToken ct)
     {
         while (connection.State != HubConnectionState.Connected)
         {
