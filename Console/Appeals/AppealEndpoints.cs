@@ -14,8 +14,7 @@ public static class AppealEndpoints
     public static IEndpointRouteBuilder MapAppealApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/appeals", SubmitAsync)
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
-            .DisableAntiforgery()
+            .RequireProducerKey()
             .WithTags("users")
             .WithName("SubmitAppeal")
             .WithSummary("Submit a user's appeal of a decision or of an action on their account")
@@ -37,13 +36,13 @@ public static class AppealEndpoints
         }
         catch (JsonException ex)
         {
-            return TypedResults.BadRequest(FieldErrors.Of(ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", $"is not valid: {ex.Message}"));
+            return TypedResults.BadRequest(FieldErrors.OfJson(ex));
         }
         try
         {
             return TypedResults.Ok(await intake.SubmitAsync(http.User.ProducerId(), request, http.RequestAborted));
         }
-        catch (AppealIntake.AppealRefused refused)
+        catch (FieldErrorsException refused)
         {
             return TypedResults.UnprocessableEntity(new FieldErrors(refused.Errors));
         }

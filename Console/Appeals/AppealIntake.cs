@@ -18,13 +18,7 @@ public sealed class AppealIntake(Db db)
     public const int MaxStatement = 5000;
     public const int MaxIdLength = 128;
 
-    /// <summary>A refused appeal: the field errors say why; nothing was stored.</summary>
-    public sealed class AppealRefused(IReadOnlyList<FieldError> errors) : Exception(string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")))
-    {
-        public IReadOnlyList<FieldError> Errors { get; } = errors;
-        public static AppealRefused Of(string field, string message) => new([new FieldError(field, message)]);
-    }
-
+    /// <summary>Stores the appeal, or refuses it with a <see cref="FieldErrorsException"/> naming each field (nothing stored).</summary>
     public async Task<AppealReceipt> SubmitAsync(long producerId, AppealRequest request, CancellationToken ct = default)
     {
         var errors = new List<FieldError>();
@@ -41,7 +35,7 @@ public sealed class AppealIntake(Db db)
             errors.Add(new FieldError("statement", "must not contain control characters other than line breaks and tabs"));
         if (request.Language is { } lang && (lang.Length is < 2 or > 35 || !lang.Split('-').All(p => p.Length >= 2 && p.All(char.IsAsciiLetterOrDigit))))
             errors.Add(new FieldError("language", $"must be a BCP 47 language tag such as \"de\" or \"pt-BR\""));
-        if (errors.Count > 0) throw new AppealRefused(errors);
+        if (errors.Count > 0) throw new FieldErrorsException(errors);
 
         try
         {
@@ -67,14 +61,14 @@ public sealed class AppealIntake(Db db)
             if (existing is not null)
                 return existing.UserId == userId && existing.DecisionId == request.DecisionCursor && existing.EnforcementId == request.EnforcementId
                     ? new AppealReceipt(appealId, "duplicate", Utc(existing.ReceivedAt), Utc(existing.DueAt))
-                    : throw AppealRefused.Of("appealId", "was already used for another appeal; use a new id for a new appeal");
+                    : throw FieldErrorsException.Of("appealId", "was already used for another appeal; use a new id for a new appeal");
 
             var rules = (await PolicyStore.LoadActiveAsync(connection, transaction)).Document.Enforcement;
             var (decidedAt, field) = request.DecisionCursor is { } cursor
                 ? (await CheckDecisionAsync(connection, transaction, producerId, userId, cursor), "decisionCursor")
                 : (await CheckEnforcementAsync(connection, transaction, producerId, userId, request.EnforcementId!.Value), "enforcementId");
             if (Utc(decidedAt).AddDays(rules.AppealWindowDays) < DateTimeOffset.UtcNow)
-                throw AppealRefused.Of(field, $"the appeal window of {rules.AppealWindowDays} days after the decision has closed");
+                throw FieldErrorsException.Of(field, $"the appeal window of {rules.AppealWindowDays} days after the decision has closed");
             var before = await connection.QuerySingleOrDefaultAsync<Existing>(
                 """
                 select appeal_id as appealid, user_id as userid, decision_id as decisionid, enforcement_id as enforcementid,
@@ -84,7 +78,7 @@ public sealed class AppealIntake(Db db)
             // The same appeal may have committed since the first look (sent twice at once): then it is a resubmission.
             if (before?.AppealId == appealId && before.UserId == userId)
                 return new AppealReceipt(appealId, "duplicate", Utc(before.ReceivedAt), Utc(before.DueAt));
-            if (before is not null) throw AppealRefused.Of(field, $"was appealed already (appeal {before.AppealId}); a decision is appealed once");
+            if (before is not null) throw FieldErrorsException.Of(field, $"was appealed already (appeal {before.AppealId}); a decision is appealed once");
 
             var row = await connection.QuerySingleAsync<(long Id, DateTime ReceivedAt, DateTime DueAt)>(
                 """
@@ -112,11 +106,11 @@ public sealed class AppealIntake(Db db)
             from decisions d join review_items r on r.id = d.item_id where d.id = @cursor and d.producer_id = @producerId
             """, new { cursor, producerId }, transaction);
         if (d is not { } decision || decision.UserId != userId)
-            throw AppealRefused.Of("decisionCursor", $"there is no decision {cursor} about this user's generations");
+            throw FieldErrorsException.Of("decisionCursor", $"there is no decision {cursor} about this user's generations");
         if (decision.OverturnedBy is { } later)
-            throw AppealRefused.Of("decisionCursor", $"decision {cursor} was overturned by decision {later}; appeal that one if it still stands against the user");
+            throw FieldErrorsException.Of("decisionCursor", $"decision {cursor} was overturned by decision {later}; appeal that one if it still stands against the user");
         if (decision.Decision != DecisionKinds.Blocked)
-            throw AppealRefused.Of("decisionCursor", $"decision {cursor} approved the generation; there is nothing to appeal");
+            throw FieldErrorsException.Of("decisionCursor", $"decision {cursor} approved the generation; there is nothing to appeal");
         return decision.DecidedAt;
     }
 
@@ -127,9 +121,9 @@ public sealed class AppealIntake(Db db)
             "select state, starts_at, user_id from enforcements where id = @enforcementId and producer_id = @producerId",
             new { enforcementId, producerId }, transaction);
         if (e is not { } action || action.UserId != userId)
-            throw AppealRefused.Of("enforcementId", $"there is no action {enforcementId} on this user's account");
+            throw FieldErrorsException.Of("enforcementId", $"there is no action {enforcementId} on this user's account");
         if (action.State != "active" || action.StartsAt is null)
-            throw AppealRefused.Of("enforcementId", $"action {enforcementId} is not in force ({action.State}); there is nothing to appeal");
+            throw FieldErrorsException.Of("enforcementId", $"action {enforcementId} is not in force ({action.State}); there is nothing to appeal");
         return action.StartsAt.Value;
     }
 

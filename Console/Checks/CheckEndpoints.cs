@@ -14,8 +14,7 @@ public static class CheckEndpoints
     public static IEndpointRouteBuilder MapCheckApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1")
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
-            .DisableAntiforgery()
+            .RequireProducerKey()
             .WithTags("checks")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         api.MapPost("/checks", CheckAsync)
@@ -48,13 +47,13 @@ public static class CheckEndpoints
         }
         catch (JsonException ex)
         {
-            return TypedResults.BadRequest(FieldErrors.Of(ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", $"is not valid: {ex.Message}"));
+            return TypedResults.BadRequest(FieldErrors.OfJson(ex));
         }
         try
         {
             return TypedResults.Ok(await check(http.User.ProducerId(), request));
         }
-        catch (CheckService.CheckRefused refused)
+        catch (FieldErrorsException refused)
         {
             return TypedResults.BadRequest(new FieldErrors(refused.Errors));
         }

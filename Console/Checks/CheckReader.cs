@@ -37,18 +37,15 @@ public sealed class CheckReader(Db db)
     {
         var verdicts = (await c.QueryAsync<(string, long)>(
             "select verdict, count(*) from generation_checks where checked_at > now() - interval '1 day' group by 1 order by 2 desc")).AsList();
-        var reasons = (await c.QueryAsync<(string, string, long)>(
+        // Enforced and shadow reasons in one pass over the day's reasons.
+        var all = (await c.QueryAsync<(bool Shadow, string Layer, string Code, long Count)>(
             """
-            select r->>'layer', r->>'code', count(*) from generation_checks, jsonb_array_elements(reasons) r
-            where checked_at > now() - interval '1 day' and not (r->>'shadow')::boolean
-            group by 1, 2 order by 3 desc
+            select (r->>'shadow')::boolean, r->>'layer', r->>'code', count(*) from generation_checks, jsonb_array_elements(reasons) r
+            where checked_at > now() - interval '1 day'
+            group by 1, 2, 3 order by 4 desc
             """)).AsList();
-        var shadow = (await c.QueryAsync<(string, string, long)>(
-            """
-            select r->>'layer', r->>'code', count(*) from generation_checks, jsonb_array_elements(reasons) r
-            where checked_at > now() - interval '1 day' and (r->>'shadow')::boolean
-            group by 1, 2 order by 3 desc
-            """)).AsList();
+        var reasons = all.Where(r => !r.Shadow).Select(r => (r.Layer, r.Code, r.Count)).ToList();
+        var shadow = all.Where(r => r.Shadow).Select(r => (r.Layer, r.Code, r.Count)).ToList();
         var top = (await c.QueryAsync<(long, string, long)>(
             """
             select producer_id, user_id, count(*) from generation_checks

@@ -34,13 +34,8 @@ public sealed class CheckRules(Db db, ILogger<CheckRules> logger)
         return loaded.Rules;
     }
 
-    /// <summary>Reads the rules' key and, when it changed, the rules; a check waits for this only on the first call.</summary>
-    public async Task<(CheckRuleSet Rules, bool Changed)> RefreshNowAsync(CancellationToken ct = default)
-    {
-        var before = current?.Rules.Key;
-        var after = await RefreshAsync(ct);
-        return (after.Rules, before != after.Rules.Key);
-    }
+    /// <summary>Reads the rules now, for a caller that has just changed them and must not wait for the next refresh.</summary>
+    public Task RefreshNowAsync(CancellationToken ct = default) => RefreshAsync(ct);
 
     private async Task<Loaded> RefreshAsync(CancellationToken ct)
     {

@@ -30,6 +30,7 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
 
         // The account: what the enforcement ladder and people put in force.
         var standing = await standings.GetAsync(producerId, check.UserId, ct);
+        var verified = policy.Checks.IsVerified(check.UserTier, check.AgeVerified);
         var quotas = policy.Checks.Quotas.Where(q => q.AppliesTo(check.UserTier, check.Features)).Select(q => (q.Feature, q.PerHour)).ToList();
         switch (standing.Status)
         {
@@ -50,14 +51,14 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
             notice ??= EnforcementActions.Restrict;
         }
         if (standing.HourlyQuota is { } restrictedQuota) quotas.Add((FeatureQuota.AnyFeature, restrictedQuota));
-        if (standing.VerificationRequired && !policy.Checks.IsVerified(check.UserTier, check.AgeVerified))
+        if (standing.VerificationRequired && !verified)
         {
             Add(Verdicts.RequireVerification, new CheckReason("standing", "verification_required", null, "The account must verify before it generates again."));
             notice ??= EnforcementActions.RequireVerification;
         }
 
         // Verified access: sensitive features only for verified users.
-        if (!policy.Checks.IsVerified(check.UserTier, check.AgeVerified))
+        if (!verified)
             foreach (var feature in check.Features.Where(policy.Checks.VerifiedFeatures.Contains))
                 Add(Verdicts.RequireVerification, new CheckReason("verified_access", "verification_needed", null,
                     $"{feature} is only for age-verified users or the tiers {string.Join(", ", policy.Checks.VerifiedTiers)}."));

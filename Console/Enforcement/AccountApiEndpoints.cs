@@ -11,8 +11,7 @@ public static class AccountApiEndpoints
     public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1")
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
-            .DisableAntiforgery()
+            .RequireProducerKey()
             .WithTags("users")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 

@@ -37,6 +37,18 @@ public sealed record FieldError(string Field, string Message);
 public sealed record FieldErrors(IReadOnlyList<FieldError> Errors)
 {
     public static FieldErrors Of(string field, string message) => new([new FieldError(field, message)]);
+
+    /// <summary>A body that is not the JSON asked for, named by the path where reading it failed.</summary>
+    public static FieldErrors OfJson(System.Text.Json.JsonException ex) =>
+        Of(ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", $"is not valid: {ex.Message}");
+}
+
+/// <summary>A request refused as a whole: each error names its field, and nothing was stored.</summary>
+public sealed class FieldErrorsException(IReadOnlyList<FieldError> errors) : Exception(string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")))
+{
+    public IReadOnlyList<FieldError> Errors { get; } = errors;
+
+    public static FieldErrorsException Of(string field, string message) => new([new FieldError(field, message)]);
 }
 
 public sealed record IngestReceipt(

@@ -14,8 +14,7 @@ public static class IngestEndpoints
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1")
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
-            .DisableAntiforgery()
+            .RequireProducerKey()
             .WithTags("producers")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 

@@ -67,44 +67,35 @@ public sealed class IngestHub(IngestService ingest, ProducerConnections connecti
     }
 
     /// <summary>A user's appeal (the same as POST /api/v1/appeals); a refusal is a HubException naming each field.</summary>
-    public async Task<Appeals.AppealReceipt> SubmitAppeal(Appeals.AppealRequest appeal)
-    {
-        try
-        {
-            if (!await connections.KeyIsLiveAsync(Context, Context.ConnectionAborted)) throw new HubException(KeyNoLongerValid);
-            return await appeals.SubmitAsync(ProducerId, appeal, Context.ConnectionAborted);
-        }
-        catch (Appeals.AppealIntake.AppealRefused refused)
-        {
-            throw new HubException(refused.Message);
-        }
-        catch (Exception ex) when (Data.Db.IsTransient(ex))
-        {
-            throw new HubException($"{UnavailablePrefix} the database could not be reached; nothing was stored, send the appeal again");
-        }
-    }
+    public Task<Appeals.AppealReceipt> SubmitAppeal(Appeals.AppealRequest appeal) =>
+        AnswerAsync(() => appeals.SubmitAsync(ProducerId, appeal, Context.ConnectionAborted), "nothing was stored, send the appeal again");
 
     /// <summary>A generation-time check (the same as POST /api/v1/checks); a refusal is a HubException naming each field.</summary>
-    public Task<Checks.CheckVerdict> Check(Checks.CheckRequest check) => CheckWithAsync(() => checks.CheckAsync(ProducerId, check, Context.ConnectionAborted));
+    public Task<Checks.CheckVerdict> Check(Checks.CheckRequest check) =>
+        AnswerAsync(() => checks.CheckAsync(ProducerId, check, Context.ConnectionAborted), "ask again");
 
     /// <summary>Up to 100 checks at once (the same as POST /api/v1/checks/batch).</summary>
     public Task<Checks.CheckBatchVerdicts> CheckBatch(Checks.CheckBatch batch) =>
-        CheckWithAsync(() => checks.CheckBatchAsync(ProducerId, batch, Context.ConnectionAborted));
+        AnswerAsync(() => checks.CheckBatchAsync(ProducerId, batch, Context.ConnectionAborted), "ask again");
 
-    private async Task<T> CheckWithAsync<T>(Func<Task<T>> check)
+    /// <summary>
+    /// A call answered on a connection whose key is still live; a refusal naming its fields, or the database out of
+    /// reach (<paramref name="again"/> says what to do), is a HubException and leaves the connection open.
+    /// </summary>
+    private async Task<T> AnswerAsync<T>(Func<Task<T>> answer, string again)
     {
         try
         {
             if (!await connections.KeyIsLiveAsync(Context, Context.ConnectionAborted)) throw new HubException(KeyNoLongerValid);
-            return await check();
+            return await answer();
         }
-        catch (Checks.CheckService.CheckRefused refused)
+        catch (FieldErrorsException refused)
         {
             throw new HubException(refused.Message);
         }
         catch (Exception ex) when (Data.Db.IsTransient(ex))
         {
-            throw new HubException($"{UnavailablePrefix} the database could not be reached; ask again");
+            throw new HubException($"{UnavailablePrefix} the database could not be reached; {again}");
         }
     }
 

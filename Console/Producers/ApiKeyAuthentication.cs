@@ -66,3 +66,11 @@ public static class ProducerPrincipal
         Convert.FromBase64String(principal.FindFirstValue(ApiKeyAuthenticationHandler.KeyHashClaim)
                                  ?? throw new InvalidOperationException("The caller is not an authenticated producer."));
 }
+
+public static class ProducerApiAuthorization
+{
+    /// <summary>The producer API's rule, for each of its routes: a live API key, no cookie, no antiforgery token.</summary>
+    public static TBuilder RequireProducerKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Accounts.Roles.Producer))
+            .DisableAntiforgery();
+}

@@ -85,8 +85,7 @@ public sealed class ChecksBenchmark : IBenchmark
                 var request = await JsonSerializer.DeserializeAsync<CheckRequest>(http.Request.Body, Json, http.RequestAborted);
                 return TypedResults.Ok(new CheckVerdict(request?.CheckId ?? "", Verdicts.Allow, [], null, null));
             })
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireRole(Roles.Producer))
-            .DisableAntiforgery();
+            .RequireProducerKey();
 
     private static async Task SeedRulesAsync(BenchRun run, IServiceProvider services, CancellationToken ct)
     {
