@@ -53,7 +53,9 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
         Interlocked.Increment(ref checks);
         var response = await http.PostAsJsonAsync("/api/v1/checks", check);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<CheckVerdict>())!;
+        var verdict = (await response.Content.ReadFromJsonAsync<CheckVerdict>())!;
+        await console.Service<CheckRecorder>().FlushAsync();
+        return verdict;
     }
 
     [Fact]
@@ -159,8 +161,30 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
         var second = await AskAsync(Check("rae", prompt: "something else entirely", checkId: "again"));
 
         Assert.Equivalent(first, second, strict: true);
+        var unmetered = await AskAsync(Check("rae", checkId: "again-unmetered"));
+        var repeated = await AskAsync(Check("rae", features: ["adult"], checkId: "again-unmetered"));
+
+        Assert.Equivalent(unmetered, repeated, strict: true);
         await using var connection = await console.OpenConnectionAsync();
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("select count(*) from generation_checks where check_id = 'again'"));
+        Assert.Equal("allow", await connection.ExecuteScalarAsync<string>("select string_agg(verdict, ',') from generation_checks where check_id = 'again-unmetered'"));
+    }
+
+    [Fact]
+    public async Task A_check_that_counts_against_no_quota_is_answered_without_waiting_for_its_record()
+    {
+        await using var holder = await console.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await holder.ExecuteAsync("lock table generation_checks in access exclusive mode", transaction: hold);
+
+        var response = await http.PostAsJsonAsync("/api/v1/checks", Check("tess", checkId: "behind")).WaitAsync(TimeSpan.FromSeconds(10));
+        var verdict = (await response.Content.ReadFromJsonAsync<CheckVerdict>())!;
+
+        Assert.Equal(Verdicts.Allow, verdict.Verdict);
+        await hold.RollbackAsync();
+        await console.Service<CheckRecorder>().FlushAsync(TestContext.Current.CancellationToken);
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal("allow", await connection.ExecuteScalarAsync<string>("select verdict from generation_checks where check_id = 'behind'"));
     }
 
     [Fact]

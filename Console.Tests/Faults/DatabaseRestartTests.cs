@@ -39,7 +39,10 @@ public sealed partial class DatabaseRestartTests
             var result = await streaming;
             Assert.True(result.ExitCode == 0, result.Errors + console.Log);
             await using var connection = new NpgsqlConnection(db);
-            // Every generation was checked once; what the check allowed is stored once, and the summary says so.
+            // Every generation was checked once; what the check allowed is stored once, and the summary says so. Check
+            // records are written behind their answers: the last may land a moment after the stream ends.
+            await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<long>("select count(*) from generation_checks") == Items,
+                within: TimeSpan.FromSeconds(30));
             var (checks, allowed) = await connection.QuerySingleAsync<(long, long)>(
                 "select count(*), count(*) filter (where verdict in ('allow', 'allow_with_review')) from generation_checks");
             Assert.Equal(Items, checks);

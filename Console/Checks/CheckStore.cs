@@ -1,15 +1,18 @@
 using System.Text.Json;
+using Microsoft.Extensions.Caching.Memory;
 using ModerationConsole.Data;
 using Npgsql;
 
 namespace ModerationConsole.Checks;
 
 /// <summary>
-/// Records a check with its verdict, counting the user's hourly quotas in the same round trip: a verdict that would
-/// allow becomes rate_limited when a quota that applies is used up. A user's checks are counted one at a time (an
-/// advisory lock per user, taken in a statement of its own so that the count's snapshot comes after it), so
-/// checks sent at once never overshoot a quota. A check id seen before answers the verdict stored for it. Checks that
-/// count against no quota are recorded many per round trip (<see cref="CheckRecorder"/>).
+/// Records a check with its verdict. A check that counts against a quota is counted and recorded in one round trip
+/// before it is answered: a verdict that would allow becomes rate_limited when a quota that applies is used up. A
+/// user's checks are counted one at a time (an advisory lock per user, taken in a statement of its own so that the
+/// count's snapshot comes after it), so checks sent at once never overshoot a quota, and a check id seen before answers
+/// the verdict stored for it. Any other check is answered at once and recorded behind its answer
+/// (<see cref="CheckRecorder"/>); its id asked again within <see cref="RememberedFor"/> on the same instance gets the
+/// same answer.
 /// </summary>
 public sealed class CheckStore(Db db, CheckRecorder recorder)
 {
@@ -19,14 +22,28 @@ public sealed class CheckStore(Db db, CheckRecorder recorder)
     /// </summary>
     internal const string WithoutWaitingForFlush = "select set_config('synchronous_commit', 'off', true)";
 
+    public static readonly TimeSpan RememberedFor = TimeSpan.FromMinutes(15);
     private const int QuotaLockClass = 0x4D51; // "MQ"
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly MemoryCache answered = new(new MemoryCacheOptions { SizeLimit = 200_000 });
 
     public sealed record Stored(string Verdict, IReadOnlyList<CheckReason> Reasons, int? RetryAfter);
 
-    public Task<Stored> RecordAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
-        IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct) =>
-        quotas.Count == 0 ? recorder.RecordAsync(producerId, check, verdict, reasons) : RecordCountingAsync(producerId, check, verdict, reasons, quotas, ct);
+    public async Task<Stored> RecordAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
+        IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct)
+    {
+        var key = (producerId, check.CheckId);
+        if (answered.TryGetValue(key, out Stored? earlier)) return earlier!;
+        Stored stored;
+        if (quotas.Count > 0) stored = await RecordCountingAsync(producerId, check, verdict, reasons, quotas, ct);
+        else
+        {
+            stored = new Stored(verdict, reasons, null);
+            await recorder.EnqueueAsync(producerId, check, verdict, reasons, ct);
+        }
+        answered.Set(key, stored, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RememberedFor });
+        return stored;
+    }
 
     private Task<Stored> RecordCountingAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
         IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct) => db.InOneRoundTripAsync(async connection =>
