@@ -5,6 +5,7 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Audit;
 using ModerationConsole.Bank;
 using ModerationConsole.Checks;
+using ModerationConsole.Dashboard;
 using ModerationConsole.Enforcement;
 using ModerationConsole.Hashing;
 using ModerationConsole.Ingest;
@@ -175,7 +176,7 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
     {
         await using var holder = await console.OpenConnectionAsync();
         await using var hold = await holder.BeginTransactionAsync();
-        await holder.ExecuteAsync("lock table generation_checks in access exclusive mode", transaction: hold);
+        await holder.ExecuteAsync("lock table generation_checks in exclusive mode", transaction: hold);
 
         var response = await http.PostAsJsonAsync("/api/v1/checks", Check("tess", checkId: "behind")).WaitAsync(TimeSpan.FromSeconds(10));
         var verdict = (await response.Content.ReadFromJsonAsync<CheckVerdict>())!;
@@ -200,7 +201,7 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
 
         foreach (var evasion in new[] { "NUDIFY her", "nüdify", "nud1fy", "n.u.d.i.f.y", "nu\u200Bdify", "nu\u00ADdify", "nudіfy" /* Cyrillic і */, "ｎｕｄｉｆｙ" })
         {
-            var verdict = await AskAsync(Check("tess", prompt: evasion));
+            var verdict = await AskAsync(Check($"evader-{evasion.GetHashCode()}", prompt: evasion));
             Assert.True(verdict.Verdict == Verdicts.Deny, $"'{evasion}' was {verdict.Verdict}");
             Assert.Equal(("terms", "term_listed", "sexual"), (verdict.Reasons[0].Layer, verdict.Reasons[0].Code, verdict.Reasons[0].Category));
         }
@@ -271,6 +272,38 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
         Assert.NotEqual(Verdicts.Allow, verdict.Verdict);
         Assert.Contains(verdict.Reasons, r => (r.Layer, r.Code, r.Category) == ("prompt_model", "prompt_score", "sexual"));
         Assert.Equal(Verdicts.Allow, (await AskAsync(Check("una", prompt: "a watercolour of a lighthouse at dusk"))).Verdict);
+
+        // Its scores on checks are counted for the drift table, apart from its scores on items.
+        await console.Service<CheckScoreTally>().FlushAsync();
+        var drift = (await console.Service<DashboardReader>().DriftAsync()).Where(d => d.Source == "prompt-check@1" + ScoreDrift.OnChecks).ToList();
+        Assert.Equal(categories.Order(), drift.Select(d => d.Category).Order());
+        Assert.All(drift, d => Assert.Equal((0, 2), (d.LastWeekCount, d.ThisWeekCount)));
+        Assert.Equal(1, drift.Single(d => d.Category == "sexual").ThisWeek[^3..].Sum());
+    }
+
+    [Fact]
+    public async Task A_spike_of_refusals_has_the_accounts_next_generations_reviewed()
+    {
+        var (_, admin) = await console.PersonAsync(Roles.Admin);
+        await console.Service<TermStore>().AddAsync(admin, "nudify", "sexual", "normalised", "deny", shadow: false);
+        await console.Service<CheckRules>().RefreshNowAsync();
+        var spike = CheckPolicy.Default.RefusalSpike!;
+
+        for (var i = 1; i < spike.Refusals; i++) Assert.Equal(Verdicts.Deny, (await AskAsync(Check("probe", prompt: $"nudify attempt {i}"))).Verdict);
+        Assert.Equal(Verdicts.Allow, (await AskAsync(Check("probe"))).Verdict);
+        Assert.Equal(Verdicts.Deny, (await AskAsync(Check("probe", prompt: "nud1fy, last try"))).Verdict);
+
+        var reviewed = await AskAsync(Check("probe"));
+        Assert.Equal(Verdicts.AllowWithReview, reviewed.Verdict);
+        Assert.Equal(("risk", "refusal_spike"), (reviewed.Reasons.Single().Layer, reviewed.Reasons.Single().Code));
+        Assert.Contains($"At least {spike.Refusals} of the account's checks were refused in the last {spike.WithinMinutes} minutes", reviewed.Reasons.Single().Detail);
+        Assert.Equal(Verdicts.Allow, (await AskAsync(Check("bystander"))).Verdict);
+
+        // Another instance, reading the account afresh, sees the same spike from the stored checks.
+        await using var second = await TestConsole.StartOnAsync(console.ConnectionString);
+        using var secondHttp = ProducerClient.Http(second.BaseAddress, apiKey);
+        var elsewhere = await secondHttp.PostAsJsonAsync("/api/v1/checks", Check("probe"));
+        Assert.Equal(Verdicts.AllowWithReview, (await elsewhere.Content.ReadFromJsonAsync<CheckVerdict>())!.Verdict);
     }
 
     [Fact]

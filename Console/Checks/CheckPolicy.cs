@@ -21,6 +21,18 @@ public sealed record FeatureQuota
 }
 
 /// <summary>
+/// When a user's checks were refused (denied) <see cref="Refusals"/> times within <see cref="WithinMinutes"/>, their
+/// checks that would be allowed are allowed with review instead: someone probing for a way past the check gets the
+/// generations that follow looked at.
+/// </summary>
+public sealed record RefusalSpike
+{
+    public required int Refusals { get; init; }
+    public required int WithinMinutes { get; init; }
+    public TimeSpan Window => TimeSpan.FromMinutes(WithinMinutes);
+}
+
+/// <summary>
 /// The generation-time check's part of the policy: which features need a verified user (the seed's "require verified
 /// access for sensitive features") and which hourly quotas low-trust tiers get. Term lists are managed apart
 /// (<see cref="TermStore"/>); the prompt model's thresholds are the categories' own.
@@ -32,6 +44,8 @@ public sealed record CheckPolicy
     /// <summary>Tiers that count as verified for <see cref="VerifiedFeatures"/>.</summary>
     public IReadOnlyList<string> VerifiedTiers { get; init; } = [];
     public IReadOnlyList<FeatureQuota> Quotas { get; init; } = [];
+    /// <summary>Null: a spike of refusals changes nothing.</summary>
+    public RefusalSpike? RefusalSpike { get; init; }
 
     public static readonly CheckPolicy Default = new()
     {
@@ -42,6 +56,7 @@ public sealed record CheckPolicy
             new() { Tiers = ["free", "new"], Feature = "photoreal_people", PerHour = 20 },
             new() { Tiers = ["free", "new"], Feature = "image_edit", PerHour = 30 },
         ],
+        RefusalSpike = new() { Refusals = 5, WithinMinutes = 60 },
     };
 
     public bool IsVerified(string? tier, bool ageVerified) =>
@@ -63,6 +78,11 @@ public sealed record CheckPolicy
             if (q.Feature != FeatureQuota.AnyFeature && !EnforcementActions.IsFeatureName(q.Feature))
                 problems.Add($"{where}.feature: must be a feature name or *");
             if (q.PerHour is < 1 or > 1_000_000) problems.Add($"{where}.perHour: must be from 1 to 1000000");
+        }
+        if (RefusalSpike is { } spike)
+        {
+            if (spike.Refusals is < 1 or > RefusalLog.MaxKept) problems.Add($"checks.refusalSpike.refusals: must be from 1 to {RefusalLog.MaxKept}");
+            if (spike.WithinMinutes is < 1 or > 1_440) problems.Add("checks.refusalSpike.withinMinutes: must be from 1 to 1440 (a day)");
         }
         return problems;
     }

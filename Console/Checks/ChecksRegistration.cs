@@ -9,6 +9,8 @@ public static class ChecksRegistration
         builder.Services.AddSingleton<CheckStore>();
         builder.Services.AddSingleton<CheckRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CheckRecorder>());
+        builder.Services.AddSingleton<CheckScoreTally>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CheckScoreTally>());
         builder.Services.AddSingleton<GenerationChecker>();
         builder.Services.AddSingleton<CheckService>();
         builder.Services.AddSingleton<TermStore>();

@@ -8,11 +8,12 @@ namespace ModerationConsole.Checks;
 
 /// <summary>
 /// Answers a platform's question before it generates, layer by layer, each reporting its reasons: the account's
-/// standing (the enforcement ladder's actions), verified access to sensitive features, the admins' term lists, the
+/// standing (the enforcement ladder's actions), a recent spike of the account's refusals, verified access to sensitive features, the admins' term lists, the
 /// prompt models' scores against the policy's thresholds, the source image against the block bank, and last the
 /// user's hourly quotas (counted as the check is recorded, <see cref="CheckStore"/>).
 /// </summary>
-public sealed class GenerationChecker(CheckRules rules, StandingCache standings, ClassifierHost classifiers, BlockBank bank, CheckStore store)
+public sealed class GenerationChecker(CheckRules rules, StandingCache standings, ClassifierHost classifiers, BlockBank bank, CheckStore store,
+    CheckScoreTally scores)
 {
     public async Task<CheckVerdict> CheckAsync(long producerId, ValidCheck check, CancellationToken ct)
     {
@@ -29,7 +30,8 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
         }
 
         // The account: what the enforcement ladder and people put in force.
-        var standing = await standings.GetAsync(producerId, check.UserId, ct);
+        var spike = policy.Checks.RefusalSpike;
+        var (standing, refusals) = await standings.GetAsync(producerId, check.UserId, spike, ct);
         var verified = policy.Checks.IsVerified(check.UserTier, check.AgeVerified);
         var quotas = policy.Checks.Quotas.Where(q => q.AppliesTo(check.UserTier, check.Features)).Select(q => (q.Feature, q.PerHour)).ToList();
         switch (standing.Status)
@@ -57,6 +59,11 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
             notice ??= EnforcementActions.RequireVerification;
         }
 
+        // A spike of refusals: what would be generated is reviewed.
+        if (spike is not null && refusals.CountSince(DateTimeOffset.UtcNow - spike.Window) >= spike.Refusals)
+            Add(Verdicts.AllowWithReview, new CheckReason("risk", "refusal_spike", null,
+                $"At least {spike.Refusals} of the account's checks were refused in the last {spike.WithinMinutes} minutes."));
+
         // Verified access: sensitive features only for verified users.
         if (!verified)
             foreach (var feature in check.Features.Where(policy.Checks.VerifiedFeatures.Contains))
@@ -77,16 +84,18 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
         {
             var model = await classifiers.GetAsync(name, version, ct);
             var labelScores = TextBatchRunner.Run(model, [check.Prompt], 1)[0];
+            var modelVersion = $"{name}@{version}";
             foreach (var (category, score) in ScoringService.CategoryScores(model.Manifest, labelScores))
             {
+                scores.Add(modelVersion, category, score);
                 if (policy.RuleFor(category, check.Jurisdiction, check.UserTier) is not { } rule) continue;
                 var shown = score.ToString("0.00", CultureInfo.InvariantCulture);
                 if (rule.AutoBlockAt is { } block && score >= block)
-                    Add(Verdicts.Deny, new CheckReason("prompt_model", "prompt_score", category, $"{name}@{version} scores {shown}, at or over the block threshold {block}."));
+                    Add(Verdicts.Deny, new CheckReason("prompt_model", "prompt_score", category, $"{modelVersion} scores {shown}, at or over the block threshold {block}."));
                 else if (score >= rule.ReviewAt)
                     // An always-human category (sexual_minors) is never generated to be reviewed afterwards.
                     Add(rule.AlwaysHuman ? Verdicts.Deny : Verdicts.AllowWithReview, new CheckReason("prompt_model", "prompt_score", category,
-                        $"{name}@{version} scores {shown}, at or over the review threshold {rule.ReviewAt}."));
+                        $"{modelVersion} scores {shown}, at or over the review threshold {rule.ReviewAt}."));
             }
         }
 
@@ -96,6 +105,7 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
                 $"The source image matches block bank entry #{match.BankEntryId} (distance {match.Distance})."));
 
         var stored = await store.RecordAsync(producerId, check, verdict, reasons, Verdicts.Allows(verdict) ? quotas : [], ct);
+        if (stored.Verdict == Verdicts.Deny) refusals.Add(DateTimeOffset.UtcNow);
         return new CheckVerdict(check.CheckId, stored.Verdict, stored.Reasons, stored.RetryAfter ?? (stored.Verdict == verdict ? retryAfter : null),
             Verdicts.Allows(stored.Verdict) ? null : notice);
     }

@@ -47,7 +47,10 @@ public sealed class DashboardReader(Db db)
             group by u.email order by lastday desc, lastweek desc, moderator
             """)).AsList(), ct);
 
-    /// <summary>Score distributions per source (the producer's own, each classifier version) and category: the last 7 days against the 7 before.</summary>
+    /// <summary>
+    /// Score distributions per source (the producer's own, each classifier version) and category: the last 7 days against
+    /// the 7 before; and the prompt models' scores on checks before generation, counted by day.
+    /// </summary>
     public Task<IReadOnlyList<ScoreDrift>> DriftAsync(CancellationToken ct = default) => db.ReadAsync<IReadOnlyList<ScoreDrift>>(async c =>
     {
         var rows = await c.QueryAsync<(string Source, string Category, bool ThisWeek, int Bin, long Count)>(
@@ -57,7 +60,10 @@ public sealed class DashboardReader(Db db)
             from item_scores s join review_items r on r.id = s.item_id
             where r.received_at >= now() - interval '14 days'
             group by 1, 2, 3, 4
-            """);
+            union all
+            select source || @onChecks, category, day > current_date - 7, bin, checks
+            from check_score_days where day > current_date - 14
+            """, new { onChecks = ScoreDrift.OnChecks });
         return rows.GroupBy(r => (r.Source, r.Category)).Select(g =>
         {
             var lastWeek = new long[ScoreDrift.Bins];

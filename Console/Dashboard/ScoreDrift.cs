@@ -11,6 +11,8 @@ public sealed record ScoreDrift(string Source, string Category, long[] LastWeek,
     public const int MinimumPerPeriod = 50;
     public const double Moving = 0.1;
     public const double Shifted = 0.25;
+    /// <summary>Marks a prompt model's scores on checks before generation, apart from its scores on items.</summary>
+    public const string OnChecks = " on checks";
 
     public long LastWeekCount => LastWeek.Sum();
     public long ThisWeekCount => ThisWeek.Sum();
