@@ -5,7 +5,10 @@ using Npgsql;
 
 namespace ModerationConsole.Tests.Browser;
 
-/// <summary>A senior overturns an automatic block in the browser; an auditor then sees it in the reports and exports a file.</summary>
+/// <summary>
+/// A senior reads an automatic block's item page (scores, the image once revealed, a note) and overturns it in the
+/// browser; an auditor then sees it in the reports and exports a file.
+/// </summary>
 [Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class SeniorAndReportsFlowTests(PostgresFixture postgres)
 {
@@ -31,6 +34,15 @@ public sealed class SeniorAndReportsFlowTests(PostgresFixture postgres)
             await page.GotoAsync("/decisions");
             await page.Locator($"a[href='/items/{itemId}']").ClickAsync();
             await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("<script>alert(1)</script>");
+            // The item page shows the producer's scores, and the image only once revealed.
+            await Assertions.Expect(page.GetByTestId("item-score-source").First).ToContainTextAsync("The producer's scores · routes");
+            await Assertions.Expect(page.GetByTestId("item-image")).ToHaveAttributeAsync("data-revealed", "false");
+            await page.GetByTestId("item-reveal").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("item-image")).ToHaveAttributeAsync("data-revealed", "true");
+            Assert.True(await page.GetByTestId("item-image").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"));
+            await page.Locator("textarea[data-testid=note-text], [data-testid=note-text] textarea").FillAsync("<i>Checked</i> with the trust lead.");
+            await page.GetByTestId("note-add").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("item-note")).ToContainTextAsync("<i>Checked</i> with the trust lead.");
             await page.Locator("textarea[data-testid=overturn-note], [data-testid=overturn-note] textarea").FillAsync("A beach photo, nothing sexual.");
             await page.GetByTestId("overturn").ClickAsync();
             await Assertions.Expect(page.GetByTestId("item-decision")).ToHaveCountAsync(2);

@@ -96,6 +96,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/openapi/v1.json", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
         (HttpMethod.Get, "/login", Everyone),
+        (HttpMethod.Get, "/not-found", Everyone),
         // Operators' probes: health for anyone, metrics for loopback and configured networks (the tests scrape from loopback).
         (HttpMethod.Get, "/healthz", Everyone),
         (HttpMethod.Get, "/metrics", Everyone),
@@ -128,6 +129,25 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         foreach (var client in clients.Values) client.Dispose();
 
         Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong));
+    }
+
+    [Fact]
+    public async Task An_unknown_address_answers_404_with_the_consoles_own_page_and_the_api_a_bare_404()
+    {
+        using var anonymous = new HttpClient { BaseAddress = console.BaseAddress };
+        using var moderator = await console.ClientAsync(Roles.Moderator);
+
+        foreach (var client in new[] { anonymous, moderator })
+        {
+            using var page = await client.GetAsync("/no/such/page");
+            Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+            Assert.Contains("There is nothing at this address", await page.Content.ReadAsStringAsync());
+        }
+        using var producer = new HttpClient { BaseAddress = console.BaseAddress };
+        producer.DefaultRequestHeaders.Add("X-Api-Key", producerKey);
+        using var api = await producer.GetAsync("/api/v1/no-such-endpoint");
+        Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        Assert.Equal("", await api.Content.ReadAsStringAsync());
     }
 
     /// <summary>Refused means 401 or 403, or a redirect to the sign-in or access-denied page; anything else got through.</summary>

@@ -18,6 +18,7 @@ public static class AuditActions
     public const string ItemClaimed = "item.claimed";
     public const string ItemReleased = "item.released";
     public const string ItemEscalated = "item.escalated";
+    public const string ItemNoteAdded = "item.note_added";
     public const string ItemDecided = "item.decided";
     public const string ItemRerouted = "item.rerouted";
     public const string UserCreated = "user.created";

@@ -3,9 +3,16 @@ using ModerationConsole.Data;
 
 namespace ModerationConsole.Review;
 
-/// <summary>Everything that happened to one item: what came in, each decision (and what overturned it), each audit entry.</summary>
-public sealed record ItemHistory(ItemHistory.Summary Item, IReadOnlyList<ItemHistory.Decision> Decisions, IReadOnlyList<ItemHistory.Entry> Entries)
+/// <summary>
+/// Everything that happened to one item: what came in, every score it was given (by the producer and by each classifier
+/// version, and whether that source routes now), each decision (and what overturned it), each audit entry.
+/// </summary>
+public sealed record ItemHistory(ItemHistory.Summary Item, IReadOnlyList<ItemHistory.SourceScores> Scores,
+    IReadOnlyList<ItemHistory.Decision> Decisions, IReadOnlyList<ItemHistory.Entry> Entries)
 {
+    /// <summary>One source's scores; <paramref name="Routes"/>: the producer's own or an active classifier version's.</summary>
+    public sealed record SourceScores(string Source, bool Routes, IReadOnlyList<(string Category, double Score)> Scores);
+
     public sealed class Summary
     {
         public long Id { get; init; }
@@ -17,6 +24,9 @@ public sealed record ItemHistory(ItemHistory.Summary Item, IReadOnlyList<ItemHis
         public string Status { get; init; } = "";
         public string? Queue { get; init; }
         public string? Jurisdiction { get; init; }
+        public string? UserTier { get; init; }
+        public string[] RouteCategories { get; init; } = [];
+        public int Priority { get; init; }
         public DateTime ReceivedAt { get; init; }
     }
 
@@ -54,10 +64,20 @@ public sealed class ItemHistoryReader(Db db)
         var item = await connection.QuerySingleOrDefaultAsync<ItemHistory.Summary>(
             """
             select r.id, r.generation_id as generationid, p.name as producer, r.user_id as userid, r.prompt, r.route, r.status,
-                   r.queue, r.jurisdiction, r.received_at as receivedat
+                   r.queue, r.jurisdiction, r.user_tier as usertier, r.route_categories as routecategories, r.priority,
+                   r.received_at as receivedat
             from review_items r join producers p on p.id = r.producer_id where r.id = @itemId
             """, new { itemId });
         if (item is null) return null;
+        var scores = (await connection.QueryAsync<(string Source, bool Routes, string Category, double Score)>(
+                """
+                select s.source, s.source = 'upstream' or exists (select 1 from classifier_versions v where v.active and s.source = v.name || '@' || v.version),
+                       s.category, s.score::float8
+                from item_scores s where s.item_id = @itemId order by s.source <> 'upstream', s.source, s.score desc, s.category
+                """, new { itemId }))
+            .GroupBy(s => (s.Source, s.Routes))
+            .Select(g => new ItemHistory.SourceScores(g.Key.Source, g.Key.Routes, g.Select(s => (s.Category, s.Score)).ToList()))
+            .ToList();
         var decisions = await connection.QueryAsync<ItemHistory.Decision>(
             """
             select d.id, d.decided_at as decidedat, d.decision as verdict, d.categories, d.automated, u.email as moderator, d.reason,
@@ -76,6 +96,6 @@ public sealed class ItemHistoryReader(Db db)
             left join producers p on a.actor_kind = 'producer' and p.id::text = a.actor_id
             where a.item_id = @itemId order by a.id
             """, new { itemId });
-        return new ItemHistory(item, decisions.AsList(), entries.AsList());
+        return new ItemHistory(item, scores, decisions.AsList(), entries.AsList());
     }, ct);
 }

@@ -8,6 +8,7 @@ public static class ReviewRegistration
         builder.Services.AddSingleton<ReviewItemReader>();
         builder.Services.AddSingleton<Overturns>();
         builder.Services.AddSingleton<ItemHistoryReader>();
+        builder.Services.AddSingleton<ItemNotes>();
         builder.Services.AddSingleton<NearDuplicates>();
         return builder;
     }
