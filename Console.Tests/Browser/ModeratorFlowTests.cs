@@ -4,7 +4,7 @@ using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Browser;
 
-/// <summary>The whole path in a real browser: ingest over the hub, live queue counts, a keyboard decision, the notice back.</summary>
+/// <summary>The whole path in a real browser: ingest over the hub, live queue counts, a keyboard decision, the notice back, the shortcut list and a skip.</summary>
 [Trait(TestKind.Trait, TestKind.Browser)]
 public sealed class ModeratorFlowTests(PostgresFixture postgres)
 {
@@ -43,6 +43,16 @@ public sealed class ModeratorFlowTests(PostgresFixture postgres)
         Assert.False(notice.Automated);
         // The screen moved straight on to the next item.
         await Assertions.Expect(page.GetByTestId("prompt")).Not.ToContainTextAsync("celebrity undressed");
+        await Assertions.Expect(page.GetByTestId("decided-count")).ToContainTextAsync("1 decided");
+
+        // "?" lists every shortcut; Esc hides the list; "s" passes the item back, and this moderator's queue is then empty.
+        await page.Keyboard.PressAsync("?");
+        await Assertions.Expect(page.GetByTestId("shortcut-help")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("shortcut")).ToHaveCountAsync(ModerationConsole.Review.ShortcutHelp.Shortcuts.Count);
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.GetByTestId("shortcut-help")).ToHaveCountAsync(0);
+        await page.Keyboard.PressAsync("s");
+        await Assertions.Expect(page.GetByTestId("queue-empty")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("decided-count")).ToContainTextAsync("1 decided");
     }
 

@@ -19,6 +19,7 @@ public static class AuditActions
     public const string ItemReleased = "item.released";
     public const string ItemEscalated = "item.escalated";
     public const string ItemNoteAdded = "item.note_added";
+    public const string ItemSkipped = "item.skipped";
     public const string ItemDecided = "item.decided";
     public const string ItemRerouted = "item.rerouted";
     public const string UserCreated = "user.created";

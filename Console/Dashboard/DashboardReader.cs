@@ -13,6 +13,9 @@ public sealed class ModeratorActivity
     public long LastWeek { get; init; }
     public long Confirmed { get; init; }
     public long Overturned { get; init; }
+    /// <summary>Items passed back undecided in the last 24 hours and 7 days.</summary>
+    public long SkippedLastDay { get; init; }
+    public long SkippedLastWeek { get; init; }
     public long ReReviewed => Confirmed + Overturned;
     /// <summary>Of this moderator's decisions a senior re-read (confirmed or overturned), the share confirmed.</summary>
     public double? Agreement => ReReviewed == 0 ? null : (double)Confirmed / ReReviewed;
@@ -35,16 +38,26 @@ public sealed class DashboardReader(Db db)
     public Task<IReadOnlyList<ModeratorActivity>> ModeratorsAsync(CancellationToken ct = default) =>
         db.ReadAsync<IReadOnlyList<ModeratorActivity>>(async c => (await c.QueryAsync<ModeratorActivity>(
             """
-            select u.email as moderator,
-                   count(*) filter (where d.decided_at > now() - interval '1 day') as lastday,
-                   count(*) as lastweek,
-                   count(*) filter (where exists (
-                       select 1 from audit_log a where a.action = 'decision.confirmed' and a.item_id = d.item_id
-                                                   and (a.details->>'decisionId')::bigint = d.id)) as confirmed,
-                   count(*) filter (where exists (select 1 from decisions o where o.overturns = d.id)) as overturned
-            from decisions d join users u on u.id = d.decided_by
-            where not d.automated and d.decided_at > now() - interval '7 days'
-            group by u.email order by lastday desc, lastweek desc, moderator
+            with decided as (
+                select d.decided_by as user_id,
+                       count(*) filter (where d.decided_at > now() - interval '1 day') as lastday,
+                       count(*) as lastweek,
+                       count(*) filter (where exists (
+                           select 1 from audit_log a where a.action = 'decision.confirmed' and a.item_id = d.item_id
+                                                       and (a.details->>'decisionId')::bigint = d.id)) as confirmed,
+                       count(*) filter (where exists (select 1 from decisions o where o.overturns = d.id)) as overturned
+                from decisions d
+                where not d.automated and d.decided_at > now() - interval '7 days'
+                group by d.decided_by),
+            skipped as (
+                select user_id, count(*) filter (where skipped_at > now() - interval '1 day') as lastday, count(*) as lastweek
+                from item_skips where skipped_at > now() - interval '7 days' group by user_id)
+            select u.email as moderator, coalesce(d.lastday, 0) as lastday, coalesce(d.lastweek, 0) as lastweek,
+                   coalesce(d.confirmed, 0) as confirmed, coalesce(d.overturned, 0) as overturned,
+                   coalesce(s.lastday, 0) as skippedlastday, coalesce(s.lastweek, 0) as skippedlastweek
+            from decided d full join skipped s on s.user_id = d.user_id
+            join users u on u.id = coalesce(d.user_id, s.user_id)
+            order by lastday desc, lastweek desc, moderator
             """)).AsList(), ct);
 
     /// <summary>

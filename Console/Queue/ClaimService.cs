@@ -78,12 +78,14 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
         free as (
             select id, priority, received_at from review_items
             where status = 'pending' and queue = @queue and claimed_by is null and not exists (select 1 from held)
+              and not exists (select 1 from item_skips s where s.item_id = review_items.id and s.user_id = @userId and s.hidden_until > now())
             order by priority desc, received_at, id limit 1
             for update skip locked),
         expired as (
             select id, priority, received_at from review_items
             where status = 'pending' and queue = @queue and claimed_by is not null and claim_expires_at <= now()
               and not exists (select 1 from held)
+              and not exists (select 1 from item_skips s where s.item_id = review_items.id and s.user_id = @userId and s.hidden_until > now())
             order by priority desc, received_at, id limit 1
             for update skip locked),
         next as (
@@ -130,6 +132,37 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
             await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ItemReleased, claim.ItemId);
             await QueueSignals.NotifyAsync(connection, transaction);
             return released;
+        }, ct);
+    }
+
+    public const int MaxSkipReasonLength = 500;
+
+    /// <summary>
+    /// Hands the held item back without deciding it, with an optional reason: others may claim it at once; this
+    /// moderator is not offered it again for <see cref="QueueOptions.SkipHidesFor"/>. False when the claim was lost.
+    /// </summary>
+    public Task<bool> SkipAsync(ClaimsPrincipal user, ItemClaim claim, string? reason, CancellationToken ct = default)
+    {
+        var userId = user.UserIdUnder(Policies.Review, "Your role may not review items.");
+        reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+        if (reason is { Length: > MaxSkipReasonLength })
+            throw new ArgumentException($"reason: at most {MaxSkipReasonLength} characters (it has {reason.Length})");
+        return db.InTransactionAsync(async (connection, transaction) =>
+        {
+            var hiddenUntil = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(
+                """
+                with released as (
+                    update review_items set claimed_by = null, claim_token = null, claim_expires_at = null
+                    where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
+                    returning id)
+                insert into item_skips (item_id, user_id, hidden_until, reason)
+                select id, @userId, now() + @hide, @reason from released
+                returning hidden_until
+                """, new { claim.ItemId, userId, claim.Token, hide = options.Value.SkipHidesFor, reason }, transaction);
+            if (hiddenUntil is null) return false;
+            await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ItemSkipped, claim.ItemId, new { reason, hiddenUntil });
+            await QueueSignals.NotifyAsync(connection, transaction);
+            return true;
         }, ct);
     }
 

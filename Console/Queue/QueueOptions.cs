@@ -14,4 +14,8 @@ public sealed class QueueOptions
     /// <summary>Age after which the oldest item of a queue is shown as late.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan Sla { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an item a moderator skipped is not offered to them again (others get it at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan SkipHidesFor { get; set; } = TimeSpan.FromMinutes(30);
 }
