@@ -1,3 +1,4 @@
+using Dapper;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using ModerationConsole.Accounts;
@@ -33,10 +34,19 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         await threshold.PressAsync("Tab");
         // Moving the threshold previews by itself, before anything is saved.
         await Assertions.Expect(page.GetByTestId("what-if-summary")).ToContainTextAsync("3 of 5 pending items would change route (3 blocked automatically");
+        // Its headline also stays in view beside the buttons, wherever the page is scrolled.
+        await Assertions.Expect(page.GetByTestId("what-if-inline")).ToContainTextAsync("3 of 5 pending items would change route");
+        await Assertions.Expect(page.GetByTestId("what-if-inline")).ToBeInViewportAsync();
+        // The checks' part of the policy is edited on the same page and saved with it.
+        var checks = page.Locator("textarea[data-testid=checks], [data-testid=checks] textarea");
+        await checks.FillAsync((await checks.InputValueAsync()).Replace("\"refusals\": 5", "\"refusals\": 9"));
 
         await page.Locator("input[data-testid=reason], [data-testid=reason] input").FillAsync("Stricter on sexual content after review");
         await page.GetByTestId("save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("policy-version")).ToHaveTextAsync("version 2");
+        await using (var connection = new Npgsql.NpgsqlConnection(db))
+            Assert.Equal(9, await connection.ExecuteScalarAsync<int>(
+                "select (document->'checks'->'refusalSpike'->>'refusals')::int from policies order by version desc limit 1"));
         await Assertions.Expect(page.Locator(".job-progress[data-state=succeeded]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
 
         await page.GotoAsync("/queue");

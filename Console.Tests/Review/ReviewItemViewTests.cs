@@ -256,6 +256,19 @@ public sealed class ReviewItemViewTests : BunitContext
     }
 
     [Fact]
+    public void Look_alike_images_are_listed_apart_from_items_that_only_share_the_user()
+    {
+        var view = Render<ReviewItemView>(p => p
+            .Add(v => v.Item, Item())
+            .Add(v => v.Categories, Categories)
+            .Add(v => v.NearDuplicates, [Near(21, 3), Near(22, null, sameUser: true), Near(23, 5, heldByOther: true)]));
+
+        Assert.Equal("Look-alike images (2)", view.Find("[data-testid=near-group-images]").TextContent);
+        Assert.Equal("Same user or same prompt, another image (1)", view.Find("[data-testid=near-group-others]").TextContent);
+        Assert.Equal(["21", "23", "22"], view.FindAll("[data-testid=near-duplicate]").Select(n => n.GetAttribute("data-item-id")));
+    }
+
+    [Fact]
     public void A_look_alike_image_says_how_many_bits_apart_it_is()
     {
         var view = Render<ReviewItemView>(p => p
