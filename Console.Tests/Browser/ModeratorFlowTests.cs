@@ -54,6 +54,15 @@ public sealed class ModeratorFlowTests(PostgresFixture postgres)
         await page.Keyboard.PressAsync("s");
         await Assertions.Expect(page.GetByTestId("queue-empty")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("decided-count")).ToContainTextAsync("1 decided");
+
+        // The day's own decisions, and a request that a senior look at one again.
+        await page.GotoAsync("/my/decisions");
+        await Assertions.Expect(page.GetByTestId("my-decision")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("my-decision")).ToContainTextAsync("photo of a celebrity undressed");
+        await page.GetByTestId("rereview-ask").ClickAsync();
+        await page.Locator("textarea[data-testid=rereview-note], [data-testid=rereview-note] textarea").FillAsync("Not sure it is a real person.");
+        await page.GetByTestId("rereview-send").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("my-decision-rereview")).ToHaveTextAsync("asked, waiting for a senior");
     }
 
     [Fact]

@@ -52,9 +52,11 @@ public static class TestData
 /// <summary>An HTTP client signed in through the real login form (antiforgery token and cookie included).</summary>
 public static partial class SignedIn
 {
-    public static async Task<HttpClient> ClientAsync(this TestConsole console, string role)
+    public static async Task<HttpClient> ClientAsync(this TestConsole console, string role) =>
+        await console.ClientAsync((await console.PersonAsync(role)).Account);
+
+    public static async Task<HttpClient> ClientAsync(this TestConsole console, UserAccount account)
     {
-        var (account, _) = await console.PersonAsync(role);
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false })
         {
             BaseAddress = console.BaseAddress,
@@ -67,7 +69,7 @@ public static partial class SignedIn
             ["password"] = TestData.Password,
             ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
         }));
-        Assert.True(response.Headers.Location?.ToString() == "/", $"sign-in as {role} failed: {response.StatusCode} {response.Headers.Location}");
+        Assert.True(response.Headers.Location?.ToString() == "/", $"sign-in as {account.Email} failed: {response.StatusCode} {response.Headers.Location}");
         return http;
     }
 

@@ -73,6 +73,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/appeals", Seniors),
         (HttpMethod.Get, "/admin/notices", Admins),
         (HttpMethod.Get, "/admin/checks", Admins),
+        (HttpMethod.Get, "/my/decisions", Reviewers),
+        (HttpMethod.Get, "/rereviews", Seniors),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.

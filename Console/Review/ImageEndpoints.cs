@@ -6,7 +6,8 @@ namespace ModerationConsole.Review;
 
 /// <summary>
 /// Serves an item's image to the review screen. Exposure is kept to what the job needs: a moderator sees an image
-/// only while holding the claim on its item; seniors and admins may look at any item.
+/// while holding the claim on its item, and again among their own decisions ("My decisions"); seniors and admins may
+/// look at any item.
 /// </summary>
 public static class ImageEndpoints
 {
@@ -26,7 +27,8 @@ public static class ImageEndpoints
             var image = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<(byte[] Bytes, string ContentType)>(
                 """
                 select i.bytes, i.content_type from review_items r join images i on i.sha256 = r.image_sha256
-                where r.id = @itemId and (@seesAll or (r.claimed_by = @userId and r.claim_expires_at > now()))
+                where r.id = @itemId and (@seesAll or (r.claimed_by = @userId and r.claim_expires_at > now())
+                                          or exists (select 1 from decisions d where d.item_id = r.id and d.decided_by = @userId))
                 """, new { itemId, userId, seesAll }), http.RequestAborted);
             if (image.Bytes is null) return Results.NotFound();
 

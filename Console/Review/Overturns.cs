@@ -53,6 +53,7 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
             var ids = await decisions.WriteAsync(connection, transaction,
                 [new PendingDecision(current.ItemId, current.ProducerId, current.PlatformUserId, decision, categories, reason, note, userId, decisionId)],
                 policy.Document);
+            await ReReviews.ResolveAsync(connection, transaction, decisionId, userId, "overturned");
             return ids[0];
         }, ct);
     }
@@ -73,6 +74,7 @@ public sealed class Overturns(Db db, DecisionWriter decisions)
             if (decision.OverturnedBy is { } later) throw new ReviewException($"decision: {decisionId} was overturned by decision {later}; it no longer stands.");
             await AuditLog.AppendAsync(connection, transaction, Audit.Actor.User(userId), Audit.AuditActions.DecisionConfirmed, decision.ItemId,
                 new { decisionId });
+            await ReReviews.ResolveAsync(connection, transaction, decisionId, userId, "confirmed");
             return 0;
         }, ct);
     }

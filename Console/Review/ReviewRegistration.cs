@@ -9,6 +9,7 @@ public static class ReviewRegistration
         builder.Services.AddSingleton<Overturns>();
         builder.Services.AddSingleton<ItemHistoryReader>();
         builder.Services.AddSingleton<ItemNotes>();
+        builder.Services.AddSingleton<ReReviews>();
         builder.Services.AddSingleton<NearDuplicates>();
         return builder;
     }
