@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModerationConsole.Producers;
 
 namespace ModerationConsole.Accounts;
@@ -14,6 +15,8 @@ public static class AccountsRegistration
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.TryAddSingleton(DemoMode.Off); // serve --demo registers it on first
+        builder.Services.AddHostedService<DemoAccountWarning>();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<SessionCheck>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
@@ -94,6 +97,7 @@ public static class AccountsRegistration
     public static string SafeReturnUrl(string? returnUrl) =>
         !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
             && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            && !returnUrl.Any(char.IsControl) // a control character is no local URL: redirecting to it would throw
             ? returnUrl
             : "/"; // home, which sends each role to its own page
 

@@ -9,7 +9,7 @@ namespace ModerationConsole.Accounts;
 
 public sealed record UserAccount(long Id, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt);
 
-public sealed class UserStore(Db db)
+public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logger)
 {
     // ASP.NET Core Identity's hasher: PBKDF2 with a per-password salt and a versioned format that can be upgraded.
     private static readonly PasswordHasher<string> Hasher = new();
@@ -42,7 +42,8 @@ public sealed class UserStore(Db db)
         SetDisabledAsync(email, disabled, admin.ActorUnder(Policies.Admin), ct);
 
     /// <summary>Creates a person as <paramref name="actor"/> (the command line, or an admin already checked).</summary>
-    public Task<UserAccount> CreateAsync(string email, string password, string role, Actor actor, CancellationToken ct = default)
+    /// <param name="demo">An account of demo mode, with a public password: it signs in only in demo mode.</param>
+    public Task<UserAccount> CreateAsync(string email, string password, string role, Actor actor, CancellationToken ct = default, bool demo = false)
     {
         email = email.Trim();
         var errors = ValidateNew(email, password, role);
@@ -55,9 +56,9 @@ public sealed class UserStore(Db db)
                 throw new ArgumentException($"email: a user with the email '{email}' already exists");
             var user = await connection.QuerySingleAsync<UserAccount>(
                 """
-                insert into users (email, password_hash, role) values (@email, @hash, @role)
+                insert into users (email, password_hash, role, demo) values (@email, @hash, @role, @demo)
                 returning id, email, role, created_at as createdat, disabled_at as disabledat
-                """, new { email, hash, role }, transaction);
+                """, new { email, hash, role, demo }, transaction);
             await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.UserCreated,
                 details: new { userId = user.Id, user.Email, user.Role });
             return user;
@@ -68,15 +69,19 @@ public sealed class UserStore(Db db)
     public Task<UserAccount?> SignInAsync(string email, string password, string? remoteAddress, CancellationToken ct = default) =>
         db.InTransactionAsync(async (connection, transaction) =>
         {
-            var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt, string PasswordHash)>(
-                "select id, email, role, created_at, disabled_at, password_hash from users where lower(email) = lower(@email)",
+            var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset? DisabledAt, string PasswordHash, bool Demo)>(
+                "select id, email, role, created_at, disabled_at, password_hash, demo from users where lower(email) = lower(@email)",
                 new { email = email.Trim() }, transaction);
 
             var verified = Hasher.VerifyHashedPassword(row.Email ?? "", row.PasswordHash ?? DummyHash, password) != PasswordVerificationResult.Failed;
-            if (row.PasswordHash is null || !verified || row.DisabledAt is not null)
+            if (row.PasswordHash is null || !verified || row.DisabledAt is not null || (row.Demo && !demoMode.On))
             {
+                // A demo account's password is public: outside demo mode it is refused even when it matches, and said so.
+                var refusedDemo = verified && row.Demo && !demoMode.On && row.DisabledAt is null;
+                var shown = email.Length > 254 ? email[..254] : email;
                 await AuditLog.AppendAsync(connection, transaction, Actor.Console, AuditActions.UserLoginFailed,
-                    details: new { email = email.Length > 254 ? email[..254] : email, remoteAddress });
+                    details: refusedDemo ? new { email = shown, remoteAddress, reason = "demo account outside demo mode" } : new { email = shown, remoteAddress });
+                if (refusedDemo) logger.LogWarning("Refused a sign-in as demo account {Email}: the console is not in demo mode", row.Email);
                 return null;
             }
 
@@ -89,7 +94,13 @@ public sealed class UserStore(Db db)
 
     /// <summary>The person's role now, or null when the account is disabled or gone: what a signed-in session is checked against.</summary>
     public Task<string?> CurrentRoleAsync(long userId, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<string?>("select role from users where id = @userId and disabled_at is null", new { userId }), ct);
+        db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
+            "select role from users where id = @userId and disabled_at is null and (not demo or @demo)", new { userId, demo = demoMode.On }), ct);
+
+    /// <summary>The demo accounts that exist and are not disabled (for the start-up warning outside demo mode).</summary>
+    public Task<IReadOnlyList<string>> DemoAccountsAsync(CancellationToken ct = default) =>
+        db.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
+            "select email from users where demo and disabled_at is null order by email")).AsList(), ct);
 
     public Task<IReadOnlyList<UserAccount>> ListAsync(CancellationToken ct = default) =>
         db.ReadAsync<IReadOnlyList<UserAccount>>(async c => (await c.QueryAsync<UserAccount>(

@@ -13,6 +13,7 @@ public static class DemoRegistration
     public static IServiceCollection AddDemoTraffic(this IServiceCollection services)
     {
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(new DemoMode(true));
         services.AddHostedService<DemoTraffic>();
         return services;
     }
@@ -69,7 +70,7 @@ public sealed class DemoTraffic(
         {
             try
             {
-                await users.CreateAsync(email, password, role, Actor.Console, ct);
+                await users.CreateAsync(email, password, role, Actor.Console, ct, demo: true);
             }
             catch (ArgumentException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))
             {
