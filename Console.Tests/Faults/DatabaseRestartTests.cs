@@ -32,6 +32,14 @@ public sealed partial class DatabaseRestartTests
             await Eventually.TrueAsync(async () => await CountAsync(db) >= Items / 4, within: TimeSpan.FromSeconds(120));
 
             await postgres.StopAsync();
+            // A producer's call in the outage is told to come back (503 with Retry-After), not that its key failed.
+            using (var producer = new HttpClient { BaseAddress = console.BaseAddress })
+            {
+                producer.DefaultRequestHeaders.Add("X-Api-Key", key);
+                using var outage = await producer.GetAsync("/api/v1/decisions");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, outage.StatusCode);
+                Assert.NotNull(outage.Headers.RetryAfter);
+            }
             await Task.Delay(TimeSpan.FromSeconds(3)); // producers keep sending into the outage
             postgres = await EmbeddedPostgres.StartAsync(options, null, CancellationToken.None);
             NpgsqlConnection.ClearAllPools(); // this test's own pooled connections died with the server

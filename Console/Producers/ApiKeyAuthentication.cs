@@ -18,6 +18,7 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string SchemeName = "ApiKey";
     public const string ProducerIdClaim = "producer_id";
     public const string KeyHashClaim = "producer_key_sha256";
+    private const string DatabaseUnavailable = "ApiKey.DatabaseUnavailable";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -28,7 +29,17 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is malformed.");
 
         var keyHash = ApiKeys.Hash(key);
-        var producer = await producers.AuthenticateAsync(keyHash, Context.RequestAborted);
+        Producer? producer;
+        try
+        {
+            producer = await producers.AuthenticateAsync(keyHash, Context.RequestAborted);
+        }
+        catch (Exception ex) when (Data.Db.IsTransient(ex))
+        {
+            // The key cannot be checked while PostgreSQL is away: the producer is told to come back (503), not that it failed.
+            Context.Items[DatabaseUnavailable] = true;
+            return AuthenticateResult.Fail("The database is unavailable; the API key could not be checked.");
+        }
         if (producer is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
 
         var identity = new ClaimsIdentity(
@@ -44,6 +55,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.ContainsKey(DatabaseUnavailable))
+        {
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            Response.Headers.RetryAfter = "2";
+            return Response.WriteAsJsonAsync(new { error = "The console's database is unavailable for a moment; nothing was done. Try again." });
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         return Response.WriteAsJsonAsync(new { error = "A valid API key is required in the X-Api-Key header." });
     }
