@@ -87,10 +87,23 @@ public static class BenchCommand
     private static async Task DropDatabaseAsync(string server, string scratch)
     {
         var database = new NpgsqlConnectionStringBuilder(scratch).Database!;
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin);
-        await drop.ExecuteNonQueryAsync();
+        // A console stopping in the same process may reconnect (its notification listener) between the forced
+        // disconnect and the drop; PostgreSQL then says the database is in use (55006), and a moment later it is not.
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(server);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin);
+            try
+            {
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException inUse) when (inUse.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 10)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
     }
 }
