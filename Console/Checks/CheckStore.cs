@@ -27,13 +27,14 @@ public sealed class CheckStore(Db db, CheckRecorder recorder)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly MemoryCache answered = new(new MemoryCacheOptions { SizeLimit = 200_000 });
 
-    public sealed record Stored(string Verdict, IReadOnlyList<CheckReason> Reasons, int? RetryAfter);
+    /// <param name="Repeated">The check id was answered before (on this instance): nothing new was recorded.</param>
+    public sealed record Stored(string Verdict, IReadOnlyList<CheckReason> Reasons, int? RetryAfter, bool Repeated = false);
 
     public async Task<Stored> RecordAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
         IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct)
     {
         var key = (producerId, check.CheckId);
-        if (answered.TryGetValue(key, out Stored? earlier)) return earlier!;
+        if (answered.TryGetValue(key, out Stored? earlier)) return earlier! with { Repeated = true };
         Stored stored;
         if (quotas.Count > 0) stored = await RecordCountingAsync(producerId, check, verdict, reasons, quotas, ct);
         else

@@ -8,9 +8,9 @@ namespace ModerationConsole.Checks;
 
 /// <summary>
 /// Answers a platform's question before it generates, layer by layer, each reporting its reasons: the account's
-/// standing (the enforcement ladder's actions), a recent spike of the account's refusals, verified access to sensitive features, the admins' term lists, the
-/// prompt models' scores against the policy's thresholds, the source image against the block bank, and last the
-/// user's hourly quotas (counted as the check is recorded, <see cref="CheckStore"/>).
+/// standing (the enforcement ladder's actions), a recent spike of the account's refusals, verified access to sensitive
+/// features, the admins' term lists, the prompt models' scores against the policy's thresholds, the source image
+/// against the block bank, and last the user's hourly quotas (counted as the check is recorded, <see cref="CheckStore"/>).
 /// </summary>
 public sealed class GenerationChecker(CheckRules rules, StandingCache standings, ClassifierHost classifiers, BlockBank bank, CheckStore store,
     CheckScoreTally scores)
@@ -105,7 +105,7 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
                 $"The source image matches block bank entry #{match.BankEntryId} (distance {match.Distance})."));
 
         var stored = await store.RecordAsync(producerId, check, verdict, reasons, Verdicts.Allows(verdict) ? quotas : [], ct);
-        if (stored.Verdict == Verdicts.Deny) refusals.Add(DateTimeOffset.UtcNow);
+        if (stored.Verdict == Verdicts.Deny && !stored.Repeated) refusals.Add(DateTimeOffset.UtcNow);
         return new CheckVerdict(check.CheckId, stored.Verdict, stored.Reasons, stored.RetryAfter ?? (stored.Verdict == verdict ? retryAfter : null),
             Verdicts.Allows(stored.Verdict) ? null : notice);
     }
