@@ -76,6 +76,50 @@ public sealed class SessionTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working()
+    {
+        var jar = new System.Net.CookieContainer();
+        using var auditor = await console.ClientAsync((await console.PersonAsync(Roles.Auditor)).Account, jar);
+        using var copy = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = console.BaseAddress };
+        copy.DefaultRequestHeaders.Add("Cookie", jar.GetCookieHeader(console.BaseAddress));
+        Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("/audit")).StatusCode);
+
+        var form = await auditor.GetStringAsync("/audit");
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var signedOut = await auditor.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+
+        await Eventually.TrueAsync(async () => (await copy.GetAsync("/audit")).StatusCode == HttpStatusCode.Redirect,
+            within: SessionCheck.CacheFor * 3);
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal("signed out", await connection.ExecuteScalarAsync<string>("select ended_reason from user_sessions"));
+    }
+
+    [Fact]
+    public async Task An_admin_ends_a_persons_sessions_and_every_cookie_they_hold_stops_working()
+    {
+        using var moderator = await console.ClientAsync(Roles.Moderator);
+        using var sameModeratorElsewhere = await console.ClientAsync(await AccountOfLastUserAsync());
+        var person = await AccountOfLastUserAsync();
+        var (_, admin) = await console.PersonAsync(Roles.Admin);
+        var sessions = console.Service<UserSessions>();
+        Assert.Equal(2, (await sessions.OpenCountsAsync(admin, AccountsRegistration.CookieLifetime))[person.Id]);
+
+        Assert.Equal(2, await sessions.EndAllAsync(admin, person.Id));
+
+        foreach (var client in new[] { moderator, sameModeratorElsewhere })
+            await Eventually.TrueAsync(async () => (await client.GetAsync("/queue")).StatusCode == HttpStatusCode.Redirect,
+                within: SessionCheck.CacheFor * 3);
+        Assert.False((await sessions.OpenCountsAsync(admin, AccountsRegistration.CookieLifetime)).ContainsKey(person.Id));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => sessions.EndAllAsync(TestData.PrincipalOf(person), person.Id));
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("select count(*) from audit_log where action = 'user.sessions_ended'"));
+    }
+
+    [Fact]
     public async Task Open_circuits_revalidate_their_session_through_the_console_s_provider()
     {
         await using var scope = console.Services.CreateAsyncScope();
@@ -94,6 +138,13 @@ public sealed class SessionTests(PostgresFixture postgres) : IAsyncLifetime
 
         Assert.StartsWith("role:", badRole.Message);
         Assert.StartsWith("email:", nobody.Message);
+    }
+
+    private async Task<UserAccount> AccountOfLastUserAsync()
+    {
+        await using var connection = await console.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<UserAccount>(
+            "select id, email, role, created_at as createdat, disabled_at as disabledat from users order by id desc limit 1");
     }
 
     private async Task<string> EmailOfLastUserAsync()

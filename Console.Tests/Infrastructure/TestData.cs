@@ -55,9 +55,10 @@ public static partial class SignedIn
     public static async Task<HttpClient> ClientAsync(this TestConsole console, string role) =>
         await console.ClientAsync((await console.PersonAsync(role)).Account);
 
-    public static async Task<HttpClient> ClientAsync(this TestConsole console, UserAccount account)
+    /// <param name="cookies">Where the session cookie lands, for a test that copies it as an attacker would.</param>
+    public static async Task<HttpClient> ClientAsync(this TestConsole console, UserAccount account, System.Net.CookieContainer? cookies = null)
     {
-        var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false })
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies ?? new System.Net.CookieContainer(), AllowAutoRedirect = false })
         {
             BaseAddress = console.BaseAddress,
         };

@@ -11,6 +11,7 @@ namespace ModerationConsole.Accounts;
 public static class AccountsRegistration
 {
     private const string LoginRateLimit = "login";
+    public static readonly TimeSpan CookieLifetime = TimeSpan.FromHours(8);
 
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
@@ -19,6 +20,7 @@ public static class AccountsRegistration
         builder.Services.AddHostedService<DemoAccountWarning>();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<SessionCheck>();
+        builder.Services.AddSingleton<UserSessions>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
         builder.Services
             .AddAuthentication(CookieScheme.Name)
@@ -26,7 +28,7 @@ public static class AccountsRegistration
             {
                 options.LoginPath = "/login";
                 options.AccessDeniedPath = "/denied";
-                options.ExpireTimeSpan = TimeSpan.FromHours(8);
+                options.ExpireTimeSpan = CookieLifetime;
                 options.SlidingExpiration = true;
                 options.Cookie.Name = "moderation.auth";
                 options.Cookie.HttpOnly = true;
@@ -72,7 +74,7 @@ public static class AccountsRegistration
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         app.MapPost("/account/login", async ([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
-            HttpContext http, UserStore users) =>
+            HttpContext http, UserStore users, UserSessions sessions) =>
         {
             var account = string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password)
                 ? null
@@ -81,12 +83,14 @@ public static class AccountsRegistration
             if (account is null)
                 return Results.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(target)}");
 
-            await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account));
+            var session = await sessions.OpenAsync(account.Id, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
+            await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account, session));
             return Results.LocalRedirect(target);
         }).RequireRateLimiting(LoginRateLimit);
 
-        app.MapPost("/account/logout", async (HttpContext http) =>
+        app.MapPost("/account/logout", async (HttpContext http, UserSessions sessions) =>
         {
+            await sessions.EndAsync(http.User, http.RequestAborted);
             await http.SignOutAsync(CookieScheme.Name);
             return Results.LocalRedirect("/login");
         }).RequireAuthorization(policy => policy.AddAuthenticationSchemes(CookieScheme.Name).RequireAuthenticatedUser());

@@ -8,9 +8,9 @@ using Microsoft.Extensions.Caching.Memory;
 namespace ModerationConsole.Accounts;
 
 /// <summary>
-/// A session is only as good as the account behind it: a disabled person, or one whose role changed, loses the session
-/// their cookie carries. Checked on every request (the lookup is cached a few seconds) and, for open Blazor circuits,
-/// every <see cref="CircuitInterval"/>.
+/// A session is only as good as the account behind it and its record on the server: a disabled person, one whose role
+/// changed, or a session that was ended (signed out, ended by an admin) loses what their cookie carries. Checked on every
+/// request (the lookup is cached a few seconds) and, for open Blazor circuits, every <see cref="CircuitInterval"/>.
 /// </summary>
 public sealed class SessionCheck(UserStore users, IMemoryCache cache)
 {
@@ -22,11 +22,11 @@ public sealed class SessionCheck(UserStore users, IMemoryCache cache)
         if (principal.Identity?.AuthenticationType != CookieScheme.Name) return true; // not a person's session
         var id = principal.FindFirstValue(ClaimTypes.NameIdentifier);
         var role = principal.FindFirstValue(ClaimTypes.Role);
-        if (!long.TryParse(id, out var userId) || role is null) return false;
-        var current = await cache.GetOrCreateAsync(("session-role", userId), entry =>
+        if (!long.TryParse(id, out var userId) || role is null || UserSessions.SessionOf(principal) is not { } session) return false;
+        var current = await cache.GetOrCreateAsync(("session-role", session), entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            return users.CurrentRoleAsync(userId, ct);
+            return users.CurrentRoleAsync(userId, session, ct);
         });
         return current == role;
     }

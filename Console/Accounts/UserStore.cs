@@ -97,6 +97,14 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
         db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
             "select role from users where id = @userId and disabled_at is null and (not demo or @demo)", new { userId, demo = demoMode.On }), ct);
 
+    /// <summary>As <see cref="CurrentRoleAsync(long, CancellationToken)"/>, and null too when the session was ended.</summary>
+    public Task<string?> CurrentRoleAsync(long userId, Guid session, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
+            """
+            select u.role from users u join user_sessions s on s.user_id = u.id
+            where u.id = @userId and s.id = @session and s.ended_at is null and u.disabled_at is null and (not u.demo or @demo)
+            """, new { userId, session, demo = demoMode.On }), ct);
+
     /// <summary>The demo accounts that exist and are not disabled (for the start-up warning outside demo mode).</summary>
     public Task<IReadOnlyList<string>> DemoAccountsAsync(CancellationToken ct = default) =>
         db.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
@@ -131,6 +139,9 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
             var parameters = new DynamicParameters(values);
             parameters.Add("Id", before.Id);
             await connection.ExecuteAsync(sql, parameters, transaction);
+            // A changed role or a disabled account ends the sessions signed in under what it was.
+            if (action is AuditActions.UserRoleChanged or AuditActions.UserDisabled)
+                await UserSessions.EndAllAsync(connection, transaction, before.Id, action == AuditActions.UserDisabled ? "account disabled" : "role changed");
             var after = await connection.QuerySingleAsync<UserAccount>(Select + " where id = @Id", new { before.Id }, transaction);
             await AuditLog.AppendAsync(connection, transaction, actor, action, details: details(before, after));
             return after;

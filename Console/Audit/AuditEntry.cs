@@ -26,6 +26,7 @@ public static class AuditActions
     public const string UserRoleChanged = "user.role_changed";
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";
+    public const string UserSessionsEnded = "user.sessions_ended";
     public const string UserLogin = "user.login";
     public const string UserLoginFailed = "user.login_failed";
     public const string ProducerCreated = "producer.created";

@@ -39,6 +39,6 @@ public static class BenchSeed
             select 'bench-moderator-' || g || '@example.org', 'not a hash', 'moderator' from generate_series(1, @count) g
             returning id, email, role, created_at as createdat, disabled_at as disabledat
             """, new { count });
-        return accounts.Select(Accounts.AccountPrincipal.For).ToArray();
+        return accounts.Select(a => Accounts.AccountPrincipal.For(a)).ToArray();
     }
 }
