@@ -53,6 +53,7 @@ public static class Program
 
         var app = builder.Build();
         app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseSecurityHeaders();
         app.UseNotFoundPage();
         app.UseAuthentication();
         app.UseAuthorization();

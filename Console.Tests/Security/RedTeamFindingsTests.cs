@@ -61,6 +61,21 @@ public sealed partial class RedTeamFindingsTests(PostgresFixture postgres) : IAs
         Assert.Equal("/", AccountsRegistration.SafeReturnUrl(returnUrl));
     }
 
+    [Fact]
+    public async Task Pages_apis_and_the_jobs_dashboard_carry_the_security_headers()
+    {
+        using var admin = await console.ClientAsync(Roles.Admin);
+        using var anonymous = new HttpClient { BaseAddress = console.BaseAddress };
+
+        foreach (var response in new[] { await anonymous.GetAsync("/login"), await anonymous.GetAsync("/api/v1/decisions"), await admin.GetAsync("/hangfire") })
+        {
+            Assert.Equal(Hosting.SecurityHeaders.ContentSecurityPolicy, string.Join(",", response.Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal("same-origin", string.Join(",", response.Headers.GetValues("Referrer-Policy")));
+            Assert.Equal("DENY", string.Join(",", response.Headers.GetValues("X-Frame-Options")));
+        }
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
 }
