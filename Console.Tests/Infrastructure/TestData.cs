@@ -62,16 +62,21 @@ public static partial class SignedIn
         {
             BaseAddress = console.BaseAddress,
         };
-        var form = await http.GetStringAsync("/login");
-        var token = AntiforgeryToken().Match(form).Groups[1].Value;
-        var response = await http.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        var response = await http.PostFormAsync("/login", "/account/login", new()
         {
             ["email"] = account.Email,
             ["password"] = TestData.Password,
-            ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
-        }));
+        });
         Assert.True(response.Headers.Location?.ToString() == "/", $"sign-in as {account.Email} failed: {response.StatusCode} {response.Headers.Location}");
         return http;
+    }
+
+    /// <summary>Posts a form as a browser would: with the antiforgery token of the page <paramref name="formPage"/> serves.</summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(this HttpClient http, string formPage, string action, Dictionary<string, string> fields)
+    {
+        var token = AntiforgeryToken().Match(await http.GetStringAsync(formPage)).Groups[1].Value;
+        fields["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token);
+        return await http.PostAsync(action, new FormUrlEncodedContent(fields));
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]

@@ -92,12 +92,10 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
     public Task<bool> IsEnabledAsync(long userId, CancellationToken ct = default) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<bool>("select exists (select 1 from users where id = @userId and disabled_at is null)", new { userId }), ct);
 
-    /// <summary>The person's role now, or null when the account is disabled or gone: what a signed-in session is checked against.</summary>
-    public Task<string?> CurrentRoleAsync(long userId, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
-            "select role from users where id = @userId and disabled_at is null and (not demo or @demo)", new { userId, demo = demoMode.On }), ct);
-
-    /// <summary>As <see cref="CurrentRoleAsync(long, CancellationToken)"/>, and null too when the session was ended.</summary>
+    /// <summary>
+    /// The person's role now, or null when the account is disabled or gone, the session was ended, or a demo account signs
+    /// in outside demo mode: what a signed-in session is checked against.
+    /// </summary>
     public Task<string?> CurrentRoleAsync(long userId, Guid session, CancellationToken ct = default) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
             """

@@ -117,17 +117,20 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
         return expiresAt is { } at ? claim with { ExpiresAt = at } : null;
     }
 
+    /// <summary>Frees the item the caller still holds under this claim's token; no row when the claim was lost.</summary>
+    private const string ReleaseHeldSql =
+        """
+        update review_items set claimed_by = null, claim_token = null, claim_expires_at = null
+        where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
+        """;
+
     /// <summary>Hands a held item back to its queue, e.g. when the moderator leaves the review screen.</summary>
     public Task ReleaseAsync(ClaimsPrincipal user, ItemClaim claim, CancellationToken ct = default)
     {
         var userId = user.UserId();
         return db.InTransactionAsync(async (connection, transaction) =>
         {
-            var released = await connection.ExecuteAsync(
-                """
-                update review_items set claimed_by = null, claim_token = null, claim_expires_at = null
-                where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
-                """, new { claim.ItemId, userId, claim.Token }, transaction);
+            var released = await connection.ExecuteAsync(ReleaseHeldSql, new { claim.ItemId, userId, claim.Token }, transaction);
             if (released == 0) return 0;
             await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ItemReleased, claim.ItemId);
             await QueueSignals.NotifyAsync(connection, transaction);
@@ -150,11 +153,8 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
         return db.InTransactionAsync(async (connection, transaction) =>
         {
             var hiddenUntil = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(
-                """
-                with released as (
-                    update review_items set claimed_by = null, claim_token = null, claim_expires_at = null
-                    where id = @itemId and status = 'pending' and claimed_by = @userId and claim_token = @token
-                    returning id)
+                $"""
+                with released as ({ReleaseHeldSql} returning id)
                 insert into item_skips (item_id, user_id, hidden_until, reason)
                 select id, @userId, now() + @hide, @reason from released
                 returning hidden_until

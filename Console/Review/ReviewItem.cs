@@ -1,6 +1,13 @@
 namespace ModerationConsole.Review;
 
-public sealed record CategoryScore(string Category, string Label, double Score, bool Flagged);
+public sealed record CategoryScore(string Category, string Label, double Score, bool Flagged)
+{
+    /// <summary>A score as the policy sees it: the category's label, flagged at or over its review threshold.</summary>
+    public static CategoryScore Under(Policy.PolicyDocument policy, string category, double score) =>
+        policy.Find(category) is { } rule
+            ? new CategoryScore(category, rule.Label, score, score >= rule.ReviewAt)
+            : new CategoryScore(category, category, score, false);
+}
 
 /// <summary>One active classifier version's scores of the item (<c>item_scores.source</c> = name@version).</summary>
 public sealed record ClassifierScores(string Source, IReadOnlyList<CategoryScore> Scores);

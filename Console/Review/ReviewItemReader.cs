@@ -45,11 +45,7 @@ public sealed class ReviewItemReader(Db db)
             .Select(g => new ClassifierScores(g.Key, g.Select(s => Scored(s.Category, s.Score)).ToList()))
             .ToList();
 
-        CategoryScore Scored(string category, double score)
-        {
-            var rule = policy.Document.Find(category);
-            return new CategoryScore(category, rule?.Label ?? category, score, rule is not null && score >= rule.ReviewAt);
-        }
+        CategoryScore Scored(string category, double score) => CategoryScore.Under(policy.Document, category, score);
 
         var history = (await connection.QueryAsync<PriorDecisionRow>(
             """
