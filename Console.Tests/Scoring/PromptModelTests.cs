@@ -1,3 +1,4 @@
+using ModerationConsole.Checks;
 using ModerationConsole.Tests.Infrastructure;
 using ModerationConsole.Policy;
 using ModerationConsole.Scoring.Manifest;
@@ -27,6 +28,16 @@ public sealed class PromptModelTests
     }
 
     [Fact]
+    public void A_feature_is_the_FNV_1a_hash_of_its_UTF8_text_so_trained_models_keep_their_buckets()
+    {
+        var featurizer = new PromptFeaturizer(new TextInput { IdsInput = "ids", MaskInput = "mask", Buckets = 1 << 20 });
+
+        // "w:nudé", "w:nudé beach", "c:<nu", … as Python's FNV-1a over str.encode("utf-8") gives them, modulo 2^20.
+        Assert.Equal([770007, 3192, 570889, 777475, 699861, 880670, 470423, 818635, 1034481, 273295, 673967, 663295, 342045,
+            577104, 227907, 1014784, 775791, 518964, 825929, 610737, 38298, 489973, 434675, 746525], featurizer.Features("Nudé beach"));
+    }
+
+    [Fact]
     public void The_onnx_graph_computes_what_the_model_computes_in_CSharp_across_padded_batches()
     {
         var examples = ShippedPrompts.Load().Where(e => !e.HeldOut).Take(300).ToList();
@@ -42,6 +53,25 @@ public sealed class PromptModelTests
         {
             var expected = model.Predict(prompts[i]);
             for (var c = 0; c < Categories.Length; c++) Assert.Equal(expected[c], scores[i][c], 5);
+        }
+    }
+
+    [Fact]
+    public async Task Checks_asked_at_once_are_scored_together_each_with_the_scores_it_gets_alone()
+    {
+        var examples = ShippedPrompts.Load().Where(e => !e.HeldOut).Take(300).ToList();
+        var model = PromptTrainer.Train(examples, Categories, new TrainingSettings { Buckets = 4096, Epochs = 2 });
+        using var host = ScoringTestModels.CpuHost();
+        using var classifier = host.OpenUnregistered(model.Manifest("prompt-test", "1", "test"), model.ToOnnx());
+        var batcher = new PromptScoreBatcher();
+        var prompts = examples.Select(e => e.Prompt).Take(200).ToList();
+
+        var together = await Task.WhenAll(prompts.Select(p => Task.Run(() => batcher.ScoreAsync(classifier, p))));
+
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            var alone = model.Predict(prompts[i]);
+            for (var c = 0; c < Categories.Length; c++) Assert.Equal(alone[c], together[i][c], tolerance: 1e-5);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Caching.Memory;
 using ModerationConsole.Data;
 using Npgsql;
 
@@ -25,16 +24,17 @@ public sealed class CheckStore(Db db, CheckRecorder recorder)
     public static readonly TimeSpan RememberedFor = TimeSpan.FromMinutes(15);
     private const int QuotaLockClass = 0x4D51; // "MQ"
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly MemoryCache answered = new(new MemoryCacheOptions { SizeLimit = 200_000 });
 
     /// <param name="Repeated">The check id was answered before (on this instance): nothing new was recorded.</param>
+    private readonly RecentAnswers<(long ProducerId, string CheckId), Stored> answered = new(RememberedFor, TimeProvider.System);
+
     public sealed record Stored(string Verdict, IReadOnlyList<CheckReason> Reasons, int? RetryAfter, bool Repeated = false);
 
     public async Task<Stored> RecordAsync(long producerId, ValidCheck check, string verdict, IReadOnlyList<CheckReason> reasons,
         IReadOnlyList<(string Feature, int PerHour)> quotas, CancellationToken ct)
     {
         var key = (producerId, check.CheckId);
-        if (answered.TryGetValue(key, out Stored? earlier)) return earlier! with { Repeated = true };
+        if (answered.TryGet(key, out var earlier)) return earlier with { Repeated = true };
         Stored stored;
         if (quotas.Count > 0) stored = await RecordCountingAsync(producerId, check, verdict, reasons, quotas, ct);
         else
@@ -42,7 +42,7 @@ public sealed class CheckStore(Db db, CheckRecorder recorder)
             stored = new Stored(verdict, reasons, null);
             await recorder.EnqueueAsync(producerId, check, verdict, reasons, ct);
         }
-        answered.Set(key, stored, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RememberedFor });
+        answered.Add(key, stored);
         return stored;
     }
 

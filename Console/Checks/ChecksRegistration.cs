@@ -11,6 +11,7 @@ public static class ChecksRegistration
         builder.Services.AddHostedService(services => services.GetRequiredService<CheckRecorder>());
         builder.Services.AddSingleton<CheckScoreTally>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CheckScoreTally>());
+        builder.Services.AddSingleton<PromptScoreBatcher>();
         builder.Services.AddSingleton<GenerationChecker>();
         builder.Services.AddSingleton<CheckService>();
         builder.Services.AddSingleton<TermStore>();

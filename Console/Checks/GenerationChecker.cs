@@ -13,7 +13,7 @@ namespace ModerationConsole.Checks;
 /// against the block bank, and last the user's hourly quotas (counted as the check is recorded, <see cref="CheckStore"/>).
 /// </summary>
 public sealed class GenerationChecker(CheckRules rules, StandingCache standings, ClassifierHost classifiers, BlockBank bank, CheckStore store,
-    CheckScoreTally scores)
+    CheckScoreTally scores, PromptScoreBatcher prompts)
 {
     public async Task<CheckVerdict> CheckAsync(long producerId, ValidCheck check, CancellationToken ct)
     {
@@ -83,7 +83,7 @@ public sealed class GenerationChecker(CheckRules rules, StandingCache standings,
         foreach (var (name, version) in ruleSet.PromptModels)
         {
             var model = await classifiers.GetAsync(name, version, ct);
-            var labelScores = TextBatchRunner.Run(model, [check.Prompt], 1)[0];
+            var labelScores = await prompts.ScoreAsync(model, check.Prompt);
             var modelVersion = $"{name}@{version}";
             foreach (var (category, score) in ScoringService.CategoryScores(model.Manifest, labelScores))
             {

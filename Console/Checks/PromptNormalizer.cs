@@ -15,8 +15,9 @@ public static class PromptNormalizer
     public static string Normalise(string text)
     {
         var visible = new StringBuilder(text.Length);
+        Span<char> utf16 = stackalloc char[2];
         foreach (var rune in text.EnumerateRunes())
-            if (Rune.GetUnicodeCategory(rune) is not (UnicodeCategory.Format or UnicodeCategory.Control)) visible.Append(rune.ToString());
+            if (Rune.GetUnicodeCategory(rune) is not (UnicodeCategory.Format or UnicodeCategory.Control)) visible.Append(utf16[..rune.EncodeToUtf16(utf16)]);
         var ascii = visible.ToString().Transliterate();
         var normal = new StringBuilder(ascii.Length);
         var space = true;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace ModerationConsole.Checks;
@@ -15,15 +16,19 @@ public sealed record CheckTerm(long Id, string Term, string Category, string Mat
 /// <summary>A prompt's match against one term.</summary>
 public sealed record TermHit(CheckTerm Term);
 
-/// <summary>The terms in force, ready to match: word terms compiled once, normalised terms normalised once.</summary>
+/// <summary>
+/// The terms in force, ready to match: word terms compiled once, normalised terms normalised once. Each kind is first
+/// searched for all its terms at once (one regex, or one multi-string search); only a prompt that holds one of them is
+/// tried term by term, so a prompt that matches nothing costs three searches, not one per term.
+/// </summary>
 public sealed class TermList
 {
-    private readonly IReadOnlyList<(CheckTerm Term, Func<PromptForms, bool> Matches)> terms;
+    private readonly IReadOnlyList<Kind> kinds;
 
     public TermList(IReadOnlyList<CheckTerm> terms)
     {
         All = terms;
-        this.terms = terms.Select(t => (t, Matcher(t))).ToList();
+        kinds = terms.Select((t, i) => (Term: t, Position: i)).GroupBy(t => t.Term.Matching).Select(g => Kind.Of(g.Key, g.ToList())).ToList();
     }
 
     public static readonly TermList Empty = new([]);
@@ -32,25 +37,48 @@ public sealed class TermList
 
     public IReadOnlyList<TermHit> Match(string prompt)
     {
-        if (terms.Count == 0) return [];
+        if (All.Count == 0) return [];
         var forms = new PromptForms(prompt);
-        return terms.Where(t => t.Matches(forms)).Select(t => new TermHit(t.Term)).ToList();
+        var hits = new List<(int Position, TermHit Hit)>();
+        foreach (var kind in kinds)
+            if (kind.AnyIn(forms))
+                hits.AddRange(kind.Terms.Where(t => t.Matches(forms)).Select(t => (t.Position, new TermHit(t.Term))));
+        return hits.OrderBy(h => h.Position).Select(h => h.Hit).ToList();
     }
 
-    private static Func<PromptForms, bool> Matcher(CheckTerm term)
+    /// <summary>The terms of one kind of matching, and the search that finds whether any of them is in a prompt.</summary>
+    private sealed record Kind(IReadOnlyList<(CheckTerm Term, int Position, Func<PromptForms, bool> Matches)> Terms, Func<PromptForms, bool> AnyIn)
     {
-        switch (term.Matching)
+        private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(50);
+
+        public static Kind Of(string matching, IReadOnlyList<(CheckTerm Term, int Position)> terms)
         {
-            case "word":
-                var word = new Regex(@"(?<![\p{L}\p{N}])" + Regex.Escape(term.Term) + @"(?![\p{L}\p{N}])",
-                    RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
-                return forms => word.IsMatch(forms.Raw);
-            case "normalised":
-                var squeezed = PromptNormalizer.Squeezed(PromptNormalizer.Normalise(term.Term));
-                return forms => squeezed.Length > 0 && forms.Squeezed.Contains(squeezed, StringComparison.Ordinal);
-            default:
-                return forms => forms.Raw.Contains(term.Term, StringComparison.OrdinalIgnoreCase);
+            switch (matching)
+            {
+                case "word":
+                    var any = WholeWord(string.Join('|', terms.Select(t => Regex.Escape(t.Term.Term))));
+                    return new Kind(terms.Select(t => (t.Term, t.Position, Word(WholeWord(Regex.Escape(t.Term.Term))))).ToList(), Word(any));
+                case "normalised":
+                    var squeezed = terms.Select(t => (t.Term, t.Position, Squeezed: PromptNormalizer.Squeezed(PromptNormalizer.Normalise(t.Term.Term)))).ToList();
+                    var anySqueezed = SearchValues.Create(squeezed.Select(t => t.Squeezed).Where(s => s.Length > 0).Distinct().ToArray(), StringComparison.Ordinal);
+                    return new Kind(squeezed.Select(t => (t.Term, t.Position, Squeezed(t.Squeezed))).ToList(),
+                        forms => forms.Squeezed.AsSpan().ContainsAny(anySqueezed));
+                default:
+                    var anyExact = SearchValues.Create(terms.Select(t => t.Term.Term).Where(s => s.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+                        StringComparison.OrdinalIgnoreCase);
+                    return new Kind(terms.Select(t => (t.Term, t.Position, Exact(t.Term.Term))).ToList(), forms => forms.Raw.AsSpan().ContainsAny(anyExact));
+            }
         }
+
+        private static Regex WholeWord(string alternatives) =>
+            new(@"(?<![\p{L}\p{N}])(?:" + alternatives + @")(?![\p{L}\p{N}])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, Timeout);
+
+        private static Func<PromptForms, bool> Word(Regex word) => forms => word.IsMatch(forms.Raw);
+
+        private static Func<PromptForms, bool> Squeezed(string squeezed) =>
+            forms => squeezed.Length > 0 && forms.Squeezed.Contains(squeezed, StringComparison.Ordinal);
+
+        private static Func<PromptForms, bool> Exact(string term) => forms => forms.Raw.Contains(term, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The prompt as each kind of term reads it; the normalised form is made only when a term needs it.</summary>

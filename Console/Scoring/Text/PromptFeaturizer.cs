@@ -19,24 +19,27 @@ public sealed class PromptFeaturizer(TextInput settings)
     public List<int> Features(string prompt)
     {
         var words = Words(prompt);
-        var features = new List<int>(Math.Min(settings.MaxFeatures, words.Count * 8 + 1));
+        // Room for every feature at once: the word n-grams, and up to (max - min + 1) character n-grams per wrapped letter.
+        var characters = words.Sum(w => w.Length + 2);
+        var features = new List<int>(Math.Min(settings.MaxFeatures,
+            words.Count * settings.WordNgrams + characters * (settings.CharNgramMax - settings.CharNgramMin + 1) + 1));
         for (var i = 0; i < words.Count && features.Count < settings.MaxFeatures; i++)
         {
             var word = words[i];
-            features.Add(Bucket("w:" + word));
+            features.Add(Bucket("w:", word));
             var gram = word;
             for (var n = 2; n <= settings.WordNgrams && i + n <= words.Count; n++)
             {
                 gram += " " + words[i + n - 1];
-                features.Add(Bucket("w:" + gram));
+                features.Add(Bucket("w:", gram));
             }
             if (settings.CharNgramMax == 0) continue;
             var wrapped = "<" + word + ">";
             for (var n = settings.CharNgramMin; n <= settings.CharNgramMax; n++)
                 for (var start = 0; start + n <= wrapped.Length; start++)
-                    features.Add(Bucket("c:" + wrapped.Substring(start, n)));
+                    features.Add(Bucket("c:", wrapped.AsSpan(start, n)));
         }
-        if (features.Count == 0) features.Add(Bucket(""));
+        if (features.Count == 0) features.Add(Bucket("", ""));
         if (features.Count > settings.MaxFeatures) features.RemoveRange(settings.MaxFeatures, features.Count - settings.MaxFeatures);
         return features;
     }
@@ -76,10 +79,18 @@ public sealed class PromptFeaturizer(TextInput settings)
         return words;
     }
 
-    private int Bucket(string feature)
+    /// <summary>
+    /// FNV-1a over the UTF-8 of <paramref name="prefix"/> (ASCII) and then <paramref name="text"/>: the hash of the
+    /// concatenated feature, without making it (a prompt has hundreds of features; making each as a string was most of
+    /// what a check allocated).
+    /// </summary>
+    private int Bucket(string prefix, ReadOnlySpan<char> text)
     {
         var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(feature)) hash = (hash ^ b) * 16777619u;
+        foreach (var c in prefix) hash = (hash ^ c) * 16777619u;
+        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
+        Span<byte> utf8 = most <= 256 ? stackalloc byte[256] : new byte[most];
+        foreach (var b in utf8[..Encoding.UTF8.GetBytes(text, utf8)]) hash = (hash ^ b) * 16777619u;
         return (int)(hash % (uint)settings.Buckets);
     }
 }
