@@ -66,6 +66,46 @@ public sealed class ModeratorFlowTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_moderator_undoes_a_mis_keyed_block_within_its_window_and_the_producer_only_ever_hears_the_second_decision()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        var key = (await ConsoleProcess.RunAsync(db, null, "producer", "add", "platform")).LastLine;
+        Assert.Equal(0, (await ConsoleProcess.RunAsync(db, TestData.Password, "user", "add", "mod@example.test", "--role", "moderator")).ExitCode);
+        await using var console = await ConsoleProcess.ServeAsync(db, "--Queue:UndoWindow=00:00:03");
+        await using var producer = await ProducerClient.ConnectAsync(console.BaseAddress, key);
+        await using var browser = await BrowserSession.StartAsync(console.BaseAddress);
+        var page = browser.Page;
+        FlaggedGeneration first = GenerationBuilder.Queued().WithPrompt("a knight in armour, first");
+        await producer.SubmitAsync(first);
+        await producer.SubmitAsync(GenerationBuilder.Queued().WithPrompt("a lighthouse at dusk, second").Build());
+        await browser.SignInAsync("mod@example.test", TestData.Password);
+        await page.GotoAsync("/review/standard");
+        await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("first");
+
+        await page.Keyboard.PressAsync("b");
+        await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("second");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Undo" })).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("u");
+
+        // The blocked item is back on screen, the one shown meanwhile went back to the queue, and nothing was sent.
+        await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("first");
+        await Assertions.Expect(page.GetByText("Undone: item")).ToBeVisibleAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => producer.NextDecisionAsync(TimeSpan.FromSeconds(4)));
+
+        await page.Keyboard.PressAsync("a");
+        var notice = await producer.NextDecisionAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((first.GenerationId, "approved"), (notice.GenerationId, notice.Decision));
+
+        // Once the window has passed, "u" says so and changes nothing.
+        await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("second");
+        await page.Keyboard.PressAsync("a");
+        Assert.Equal("approved", (await producer.NextDecisionAsync(TimeSpan.FromSeconds(20))).Decision);
+        await page.Keyboard.PressAsync("u");
+        await Assertions.Expect(page.GetByText("Too late to undo")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("queue-empty")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Signing_in_with_a_wrong_password_shows_an_error_and_pages_stay_closed()
     {
         var db = await postgres.CreateDatabaseAsync();

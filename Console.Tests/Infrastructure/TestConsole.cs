@@ -46,6 +46,8 @@ public sealed class TestConsole : IAsyncDisposable
             // scored only when a test asks (re-scoring jobs, or NewItemScoring with an interval).
             $"--Scoring:ModelsDirectory={EmptyModelsDirectory.Value}",
             "--Scoring:NewItemsInterval=00:00:00",
+            // Moderators' decisions are sent at once unless a test is about their undo window.
+            "--Queue:UndoWindow=00:00:00",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

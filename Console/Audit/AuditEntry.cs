@@ -21,6 +21,8 @@ public static class AuditActions
     public const string ItemNoteAdded = "item.note_added";
     public const string ItemSkipped = "item.skipped";
     public const string ItemDecided = "item.decided";
+    public const string DecisionHeld = "item.decision_held";
+    public const string DecisionUndone = "item.decision_undone";
     public const string ItemRerouted = "item.rerouted";
     public const string UserCreated = "user.created";
     public const string UserRoleChanged = "user.role_changed";

@@ -87,7 +87,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
                 ("itemId", decision.ItemId), ("producerId", decision.ProducerId), ("decision", decision.Decision),
                 ("categories", decision.Categories.ToArray()), ("reason", decision.Reason), ("note", decision.Note),
                 ("automated", decision.Automated), ("decidedBy", decision.DecidedBy), ("overturns", decision.Overturns),
-                ("actorKind", actor.KindText), ("actorId", actor.Id),
+                ("actorKind", actor.KindText), ("actorId", actor.Id), ("decidedAt", decision.DecidedAt?.UtcDateTime),
                 ("action", decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned),
                 ("details", AuditDetails(decision)));
             batch.BatchCommands.Add(insert);
@@ -167,6 +167,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             ("reasons", pending.Select(d => d.Reason).ToArray()),
             ("notes", pending.Select(d => d.Note).ToArray()),
             ("decidedBy", pending.Select(d => d.DecidedBy).ToArray()),
+            ("decidedAt", pending.Select(d => d.DecidedAt?.UtcDateTime).ToArray()),
             ("actorKinds", actors.Select(a => a.KindText).ToArray()),
             ("actorIds", actors.Select(a => a.Id).ToArray()),
             ("details", pending.Select(AuditDetails).ToArray()),
@@ -184,13 +185,13 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
         with input as (
             select * from unnest(@itemIds::bigint[], @producerIds::bigint[], @userIds::text[], @decisions::text[],
                                  @categories::jsonb[], @reasons::text[], @notes::text[], @decidedBy::bigint[],
-                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[])
+                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[], @decidedAt::timestamptz[])
                  with ordinality as i (item_id, producer_id, user_id, decision, categories, reason, note, decided_by,
-                                       actor_kind, actor_id, details, n)),
+                                       actor_kind, actor_id, details, decided_at, n)),
         decided as (
-            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by)
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at)
             select item_id, producer_id, decision, array(select jsonb_array_elements_text(categories)), reason, note,
-                   decided_by is null, decided_by
+                   decided_by is null, decided_by, coalesce(decided_at, now())
             from input order by n
             returning id, item_id),
         audited as (
@@ -208,8 +209,9 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     private const string InsertDecisionSql =
         $"""
         with decided as (
-            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns)
-            values (@itemId, @producerId, @decision, @categories, @reason, @note, @automated, @decidedBy, @overturns)
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns, decided_at)
+            values (@itemId, @producerId, @decision, @categories, @reason, @note, @automated, @decidedBy, @overturns,
+                    coalesce(@decidedAt::timestamptz, now()))
             returning id, item_id),
         audited as (
             {AuditLog.Insert}

@@ -10,7 +10,8 @@ public static class DecisionKinds
 
 /// <summary>
 /// A final decision about to be written: by automation (no <see cref="DecidedBy"/>) or by a person; a senior's overturn
-/// names the decision it replaces in <see cref="Overturns"/>.
+/// names the decision it replaces in <see cref="Overturns"/>. <see cref="DecidedAt"/> is when the person decided, for a
+/// decision written after its undo window; otherwise it is written now.
 /// </summary>
 public sealed record PendingDecision(
     long ItemId,
@@ -21,7 +22,8 @@ public sealed record PendingDecision(
     string Reason,
     string? Note,
     long? DecidedBy,
-    long? Overturns = null)
+    long? Overturns = null,
+    DateTimeOffset? DecidedAt = null)
 {
     public bool Automated => DecidedBy is null;
 

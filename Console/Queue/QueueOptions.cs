@@ -18,4 +18,11 @@ public sealed class QueueOptions
     /// <summary>How long an item a moderator skipped is not offered to them again (others get it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan SkipHidesFor { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long a moderator's approve or block can be undone (U): it is audited at once, but sent to the producer and
+    /// counted against the user only when this ends. Zero sends decisions at once. Automated decisions never wait.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan UndoWindow { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -16,7 +16,7 @@ namespace ModerationConsole.Review;
 /// work its queue, then writes the change, its audit entry and (for final decisions) the decision for the producer in
 /// one transaction. A decision on a lost lease is refused and changes nothing.
 /// </summary>
-public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministration bankAdministration, PolicyStore policies)
+public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministration bankAdministration, PolicyStore policies, HeldDecisions held)
 {
     public const int MaxNoteLength = 2000;
 
@@ -89,6 +89,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             }
             var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
                 reason, note, userId);
+            // Banking changes what every later ingest matches at once, so a decision that banks is not held for undo.
+            if (held.Window > TimeSpan.Zero && !request.AddToBank) return HoldAsync(user, userId, claim, request, decision, cluster, note, policy, ct);
             return cluster.Length == 0 && !request.AddToBank
                 ? DecideHeldItemAloneAsync(user, userId, claim, decision, policy, ct)
                 : DecideWithClusterAsync(user, userId, claim, request, decision, cluster, note, policy, ct);
@@ -143,6 +145,43 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, bankEntry, alreadyBanked);
         }, ct);
     }
+
+    /// <summary>
+    /// The held item (and the near-duplicates chosen) closed, and the decisions held for their undo window
+    /// (<see cref="HeldDecisions"/>): one transaction, audited; the producer hears of it when the window ends.
+    /// </summary>
+    private Task<DecisionOutcome> HoldAsync(ClaimsPrincipal user, long userId, ItemClaim claim, ReviewDecision request,
+        PendingDecision decision, long[] cluster, string? note, ActivePolicy? policy, CancellationToken ct) =>
+        db.InTransactionAsync(async (connection, transaction) =>
+        {
+            if (policy is not null)
+                await connection.ExecuteAsync(PolicyStore.IsStillActiveSql,
+                    new { policyVersion = policy.Version, policyChanged = PolicyStore.PolicyChanged }, transaction);
+            var queue = await connection.ExecuteScalarAsync<string?>(
+                // Every part of one statement reads the rows as they were before it: "before" sees the queue the update clears.
+                $"with before as (select id, queue from review_items where id = @itemId), closed as ({CloseHeldItemSql} returning id) " +
+                "select before.queue from before join closed using (id)",
+                CloseHeldItemParameters(user, userId, claim), transaction);
+            if (queue is null) await RefuseAsync(connection, transaction, user, userId, claim);
+            var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
+            var clusterNote = $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note);
+            await CloseAsync(connection, transaction, members.Decidable.Select(m => m.Id).ToArray());
+            if (cluster.Length > 0)
+                await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ClusterDecided, claim.ItemId, new
+                {
+                    decision = request.Decision,
+                    decided = members.Decidable.Select(m => m.Id).ToArray(),
+                    skipped = members.Skipped,
+                });
+            var releaseAt = await HeldDecisions.HoldAsync(connection, transaction,
+            [
+                (decision, queue!),
+                .. members.Decidable.Select(m => (new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories,
+                    decision.Reason, clusterNote, userId), m.Queue!)),
+            ], held.Window);
+            await QueueSignals.NotifyAsync(connection, transaction);
+            return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, null, false, releaseAt);
+        }, ct);
 
     private static Task CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] itemIds) =>
         itemIds.Length == 0
@@ -306,4 +345,6 @@ public sealed record ReviewDecision(string Decision, IReadOnlyList<string> Categ
 /// <param name="ClusterSkipped">Near-duplicates left alone: decided meanwhile, held by someone else, or in a queue the caller may not work.</param>
 /// <param name="BankEntryId">The new bank entry, when the image was banked.</param>
 /// <param name="AlreadyBanked">Banking was asked for and the very same hash was in the bank already.</param>
-public sealed record DecisionOutcome(IReadOnlyList<long> ClusterDecided, IReadOnlyList<long> ClusterSkipped, long? BankEntryId, bool AlreadyBanked);
+/// <param name="UndoUntil">Until when the moderator may undo it (<see cref="HeldDecisions"/>); null: it was sent at once.</param>
+public sealed record DecisionOutcome(IReadOnlyList<long> ClusterDecided, IReadOnlyList<long> ClusterSkipped, long? BankEntryId, bool AlreadyBanked,
+    DateTimeOffset? UndoUntil = null);

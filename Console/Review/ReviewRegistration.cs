@@ -5,6 +5,8 @@ public static class ReviewRegistration
     public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReviewActions>();
+        builder.Services.AddSingleton<HeldDecisions>();
+        builder.Services.AddHostedService<HeldDecisionRelease>();
         builder.Services.AddSingleton<ReviewItemReader>();
         builder.Services.AddSingleton<Overturns>();
         builder.Services.AddSingleton<ItemHistoryReader>();

@@ -12,7 +12,7 @@ window.reviewKeys = {
                 if (link) { e.preventDefault(); window.open(link.href, '_blank', 'noopener'); }
                 return;
             }
-            if (['a', 'b', 'e', 's', 'r', '?', 'escape'].includes(key) || /^[1-9]$/.test(key)) {
+            if (['a', 'b', 'e', 's', 'r', 'u', '?', 'escape'].includes(key) || /^[1-9]$/.test(key)) {
                 e.preventDefault();
                 dotnet.invokeMethodAsync('OnShortcut', key);
             }
