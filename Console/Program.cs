@@ -32,6 +32,7 @@ public static class Program
     {
         builder
             .AddDatabase()
+            .AddReverseProxy()
             .AddAccounts()
             .AddProducers()
             .AddPolicy()
@@ -52,6 +53,7 @@ public static class Program
             .AddUserInterface();
 
         var app = builder.Build();
+        app.UseReverseProxy();
         app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseSecurityHeaders();
         app.UseNotFoundPage();

@@ -62,6 +62,27 @@ public sealed class ClaimTests(PostgresFixture postgres) : ConsoleWithProducerTe
     }
 
     [Fact]
+    public async Task A_moderator_holds_one_item_ahead_of_the_one_shown_and_gets_it_next()
+    {
+        var first = await IngestAsync(new GenerationBuilder().WithScores(("sexual", 0.7)));
+        var second = await IngestAsync(new GenerationBuilder().WithScores(("sexual", 0.6)));
+        await IngestAsync(new GenerationBuilder().WithScores(("harassment", 0.6)));
+        var (_, moderator) = await console.PersonAsync(Roles.Moderator);
+        var (_, other) = await console.PersonAsync(Roles.Moderator);
+
+        var shown = (await Claims.ClaimNextAsync(moderator, Queues.Standard))!;
+        var ahead = (await Claims.ClaimAheadAsync(moderator, Queues.Standard, shown))!;
+        Assert.Equal((first, second), (shown.ItemId, ahead.ItemId));
+        // Asked again, the same item ahead: never more than one.
+        Assert.Equal(ahead.Token, (await Claims.ClaimAheadAsync(moderator, Queues.Standard, shown))!.Token);
+        // Nobody else gets it, and once the shown item is decided it is the moderator's next.
+        Assert.NotEqual(second, (await Claims.ClaimNextAsync(other, Queues.Standard))!.ItemId);
+        await Actions.ApproveAsync(moderator, shown, null);
+        Assert.Equal(ahead.Token, (await Claims.ClaimNextAsync(moderator, Queues.Standard))!.Token);
+        Assert.Null(await Claims.ClaimAheadAsync(moderator, Queues.Standard, ahead));
+    }
+
+    [Fact]
     public async Task A_moderator_who_comes_back_gets_the_item_they_already_hold()
     {
         await IngestAsync(GenerationBuilder.Queued());

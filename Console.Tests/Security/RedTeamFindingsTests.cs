@@ -35,6 +35,63 @@ public sealed class RedTeamFindingsTests(PostgresFixture postgres) : IAsyncLifet
             "select details->>'reason' from audit_log where action = 'user.login_failed'"));
     }
 
+    private static HttpClient ClientFrom(TestConsole at, string forwardedFor, string? forwardedProto = null)
+    {
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = at.BaseAddress };
+        http.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        if (forwardedProto is not null) http.DefaultRequestHeaders.Add("X-Forwarded-Proto", forwardedProto);
+        return http;
+    }
+
+    private static Task<HttpResponseMessage> SignInAsync(HttpClient http, string email, string password) =>
+        http.PostFormAsync("/login", "/account/login", new() { ["email"] = email, ["password"] = password });
+
+    [Fact]
+    public async Task Behind_a_named_proxy_the_client_is_who_the_proxy_says_and_otherwise_forwarded_headers_are_ignored()
+    {
+        await using var proxied = await TestConsole.StartOnAsync(console.ConnectionString, "--ReverseProxy:KnownProxies:0=127.0.0.1");
+        var (account, _) = await console.PersonAsync(Roles.Moderator);
+
+        // A proxy on the same host: a forwarded client is not local, so /metrics is closed to it.
+        using var outsider = ClientFrom(proxied, "203.0.113.9", "https");
+        Assert.Equal(HttpStatusCode.Forbidden, (await outsider.GetAsync("/metrics")).StatusCode);
+        using var local = new HttpClient { BaseAddress = proxied.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await local.GetAsync("/metrics")).StatusCode);
+        // Reached over HTTPS at the proxy: the session cookie is Secure.
+        var signedIn = await SignInAsync(outsider, account.Email, TestData.Password);
+        Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), c => c.Contains("secure", StringComparison.OrdinalIgnoreCase));
+
+        // Without a named proxy the headers are anyone's to send, and change nothing.
+        using var spoofing = ClientFrom(console, "203.0.113.9", "https");
+        Assert.Equal(HttpStatusCode.OK, (await spoofing.GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Sign_ins_are_throttled_per_client_address_and_per_account_so_one_flood_cannot_lock_out_the_team()
+    {
+        await using var proxied = await TestConsole.StartOnAsync(console.ConnectionString, "--ReverseProxy:KnownProxies:0=127.0.0.1");
+        var (account, _) = await console.PersonAsync(Roles.Moderator);
+        var (colleague, _) = await console.PersonAsync(Roles.Moderator);
+
+        // One address floods with guesses at random accounts: it is stopped, a colleague behind another address is not.
+        using var flooder = ClientFrom(proxied, "198.51.100.7");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 11; i++) statuses.Add((await SignInAsync(flooder, $"nobody{i}@example.test", "guess")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        using var fromElsewhere = ClientFrom(proxied, "192.0.2.44");
+        Assert.Equal("/", (await SignInAsync(fromElsewhere, colleague.Email, TestData.Password)).Headers.Location?.ToString());
+
+        // Guesses at one account from many addresses: after the limit even the right password waits.
+        for (var i = 0; i < LoginThrottle.Attempts; i++)
+        {
+            using var guesser = ClientFrom(proxied, $"203.0.113.{i + 1}");
+            Assert.Contains("error=1", (await SignInAsync(guesser, account.Email, "wrong")).Headers.Location?.ToString());
+        }
+        using var owner = ClientFrom(proxied, "192.0.2.45");
+        Assert.Contains("error=throttled", (await SignInAsync(owner, account.Email.ToUpperInvariant(), TestData.Password)).Headers.Location?.ToString());
+        Assert.Equal("/", (await SignInAsync(owner, colleague.Email, TestData.Password)).Headers.Location?.ToString());
+    }
+
     [Theory]
     [InlineData("/queue\r\nX-Injected: 1")]
     [InlineData("/\u0007admin")]

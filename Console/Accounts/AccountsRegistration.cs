@@ -54,7 +54,8 @@ public static class AccountsRegistration
             .AddPersonPolicy(Policies.TeamWellness)
             .AddPersonPolicy(Policies.Accounts);
 
-        // Slow down password guessing: a handful of attempts per address per minute.
+        builder.Services.AddSingleton<LoginThrottle>();
+        // Slow down password guessing: a handful of attempts per address per minute, and per account (LoginThrottle).
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -74,8 +75,10 @@ public static class AccountsRegistration
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         app.MapPost("/account/login", async ([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
-            HttpContext http, UserStore users, UserSessions sessions) =>
+            HttpContext http, UserStore users, UserSessions sessions, LoginThrottle throttle) =>
         {
+            if (!string.IsNullOrEmpty(email) && !throttle.TryAttempt(email))
+                return Results.LocalRedirect($"/login?error=throttled&returnUrl={Uri.EscapeDataString(SafeReturnUrl(returnUrl))}");
             var account = string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password)
                 ? null
                 : await users.SignInAsync(email, password, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);

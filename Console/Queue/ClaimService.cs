@@ -35,7 +35,19 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
     /// items are simply free again. It can never forget a claim that anything was built on: the decision on an item, like
     /// every other write, commits synchronously, and flushing its commit flushes the earlier claim's with it.
     /// </remarks>
-    public Task<ItemClaim?> ClaimNextAsync(ClaimsPrincipal user, string queue, CancellationToken ct = default)
+    public Task<ItemClaim?> ClaimNextAsync(ClaimsPrincipal user, string queue, CancellationToken ct = default) =>
+        ClaimAsync(user, queue, except: null, ct);
+
+    /// <summary>
+    /// The item after <paramref name="current"/>, claimed ahead: the review screen reads it and fetches its image while
+    /// the moderator decides the current one, and shows it the moment they do. A moderator holds at most one item ahead
+    /// (asked again, this returns the one they hold); null when nothing else is free. It is an ordinary claim, audited
+    /// and leased: renewed while the screen is open, free again if it closes.
+    /// </summary>
+    public Task<ItemClaim?> ClaimAheadAsync(ClaimsPrincipal user, string queue, ItemClaim current, CancellationToken ct = default) =>
+        ClaimAsync(user, queue, except: current.ItemId, ct);
+
+    private Task<ItemClaim?> ClaimAsync(ClaimsPrincipal user, string queue, long? except, CancellationToken ct)
     {
         Authorize(user, queue);
         var userId = user.UserId();
@@ -47,7 +59,7 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
                 BatchCommands =
                 {
                     BatchCommand.Of("select set_config('synchronous_commit', 'off', true)"),
-                    BatchCommand.Of(ClaimSql, ("queue", queue), ("userId", userId), ("lease", Lease),
+                    BatchCommand.Of(ClaimSql, ("queue", queue), ("userId", userId), ("lease", Lease), ("except", except ?? 0L), ("ahead", except is not null),
                         ("actorKind", actor.KindText), ("actorId", actor.Id), ("action", AuditActions.ItemClaimed)),
                 },
             };
@@ -73,7 +85,7 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
         $"""
         with held as (
             select id, claim_token, claim_expires_at, producer_id, user_id from review_items
-            where status = 'pending' and queue = @queue and claimed_by = @userId and claim_expires_at > now()
+            where status = 'pending' and queue = @queue and claimed_by = @userId and claim_expires_at > now() and id <> @except
             order by priority desc, received_at, id limit 1),
         free as (
             select id, priority, received_at from review_items
@@ -98,7 +110,8 @@ public sealed class ClaimService(Db db, IOptions<QueueOptions> options)
             returning r.id, r.claim_token, r.claim_expires_at, r.producer_id, r.user_id),
         audited as (
             {AuditLog.Insert}
-            select @actorKind, @actorId, @action, id, jsonb_build_object('queue', @queue::text, 'expiresAt', claim_expires_at) from claimed)
+            select @actorKind, @actorId, @action, id, jsonb_build_object('queue', @queue::text, 'expiresAt', claim_expires_at, 'ahead', @ahead)
+            from claimed)
         select id, claim_token, claim_expires_at, producer_id, user_id, true as fresh from claimed
         union all
         select id, claim_token, claim_expires_at, producer_id, user_id, false from held
