@@ -23,6 +23,7 @@ public static class BenchCommand
         new BankBenchmark(),
         new LadderBenchmark(),
         new ChecksBenchmark(),
+        new ReviewBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -3,6 +3,7 @@
 // data-src, and gets the bytes fetched ahead when they are there, the address otherwise.
 window.reviewImages = (() => {
     const ready = new Map(); // address -> object URL, oldest first
+    const decoding = new Map(); // address -> an Image decoding it ahead (kept so that its decoded bitmap is kept)
     const keep = 3;          // the image on screen, the next one, and one being replaced
 
     function show(img) {
@@ -27,11 +28,19 @@ window.reviewImages = (() => {
                 .then(response => response.ok ? response.blob() : null)
                 .then(blob => {
                     if (!blob || ready.has(address)) return;
-                    ready.set(address, URL.createObjectURL(blob));
+                    const url = URL.createObjectURL(blob);
+                    ready.set(address, url);
+                    // Decoded now, while the moderator looks at the current item: the page's own image element with the
+                    // same address then shows it without decoding (the document's list of available images).
+                    const decoded = new Image();
+                    decoded.src = url;
+                    decoding.set(address, decoded);
+                    decoded.decode().catch(() => { /* shown, and decoded, when its item is */ });
                     while (ready.size > keep) {
-                        const [oldest, url] = ready.entries().next().value;
+                        const [oldest, stale] = ready.entries().next().value;
                         ready.delete(oldest);
-                        URL.revokeObjectURL(url);
+                        decoding.delete(oldest);
+                        URL.revokeObjectURL(stale);
                     }
                 })
                 .catch(() => { /* the image then loads when its item is shown */ });
