@@ -144,6 +144,18 @@ public sealed class ReviewItemViewTests : BunitContext
     }
 
     [Fact]
+    public void The_image_names_its_address_for_the_page_script_which_shows_the_bytes_fetched_ahead()
+    {
+        var item = Item();
+        var view = RenderView(item);
+
+        var image = view.Find("[data-testid=review-image]");
+        Assert.Equal($"/review/images/{item.Id}", image.GetAttribute("data-src"));
+        // No src of its own: the browser would fetch the image again instead of using the one in memory.
+        Assert.Null(image.GetAttribute("src"));
+    }
+
+    [Fact]
     public void The_categories_routing_found_are_preselected_and_b_blocks_with_them()
     {
         var view = RenderView(Item());

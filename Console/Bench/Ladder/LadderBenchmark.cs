@@ -27,7 +27,9 @@ public sealed class LadderBenchmark : IBenchmark
         var rows = run.Arguments.TakeIntOption("--rows", 10_000, 5_000_000) ?? 200_000;
         var seconds = run.Arguments.TakeIntOption("--seconds", 3, 600) ?? 10;
         var rounds = run.Arguments.TakeIntOption("--rounds", 1, 10) ?? 3;
-        var (services, _) = await run.StartConsoleAsync();
+        // Blocks written at once (no undo window): the ladder acts in the moderator's own decision, which is what is timed.
+        // With a window it acts later, in the transaction that sends the held decision.
+        var (services, _) = await run.StartConsoleAsync("--Queue:UndoWindow=00:00:00");
         var report = run.Report;
         System.Security.Claims.ClaimsPrincipal[] moderators;
         await using (var connection = await run.OpenConnectionAsync(ct))
