@@ -81,8 +81,8 @@ public sealed class PromptFeaturizer(TextInput settings)
 
     /// <summary>
     /// FNV-1a over the UTF-8 of <paramref name="prefix"/> (ASCII) and then <paramref name="text"/>: the hash of the
-    /// concatenated feature, without making it (a prompt has hundreds of features; making each as a string was most of
-    /// what a check allocated).
+    /// concatenated feature, without making it (a prompt has hundreds of features; a string for each would be most of
+    /// what a check allocates).
     /// </summary>
     private int Bucket(string prefix, ReadOnlySpan<char> text)
     {
