@@ -32,7 +32,7 @@ public sealed class ResumingJsonHubProtocolTests(PostgresFixture postgres)
     {
         byte[] stream = [.. Invocation("1", new string('a', 10_000)), .. Invocation("2", "short"), .. Invocation("3", new string('b', 5_000))];
 
-        var ours = ReadAll(new ResumingJsonHubProtocol(SignalRs), stream, read);
+        var ours = ReadAll(new ResumingJsonHubProtocol(SignalRs, new()), stream, read);
         var theirs = ReadAll(SignalRs, stream, read);
 
         Assert.Equal(["1", "2", "3"], ours.Select(m => m.InvocationId));
@@ -43,7 +43,7 @@ public sealed class ResumingJsonHubProtocolTests(PostgresFixture postgres)
     public void Each_byte_is_searched_once_however_many_reads_a_message_takes()
     {
         var message = Invocation("1", new string('a', 1_000_000));
-        var protocol = new ResumingJsonHubProtocol(SignalRs);
+        var protocol = new ResumingJsonHubProtocol(SignalRs, new());
 
         Assert.Single(ReadAll(protocol, message, read: 4096));
 

@@ -1,7 +1,10 @@
 using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using ModerationConsole.Audit;
 using ModerationConsole.Accounts;
+using ModerationConsole.Ingest;
 using ModerationConsole.Tests.Infrastructure;
 
 namespace ModerationConsole.Tests.Security;
@@ -130,4 +133,63 @@ public sealed class RedTeamFindingsTests(PostgresFixture postgres) : IAsyncLifet
         }
     }
 
+    /// <summary>A generation as its JSON, with <paramref name="field"/> set to the raw UTF-8 <paramref name="value"/>.</summary>
+    private static byte[] GenerationWithRaw(string field, byte[] value)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(GenerationBuilder.Queued().Build(),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        return [.. json.AsSpan(0, json.Length - 1), .. System.Text.Encoding.UTF8.GetBytes($",\"{field}\":"), .. value, (byte)'}'];
+    }
+
+    private static byte[] Nested(int depth) =>
+        [.. Enumerable.Repeat((byte)'[', depth), (byte)'1', .. Enumerable.Repeat((byte)']', depth)];
+
+    /// <summary>"é" cut after its first byte: no UTF-8 decoder reads it.</summary>
+    private static readonly byte[] InvalidUtf8String = [(byte)'"', (byte)'a', 0xC3, (byte)'(', (byte)'"'];
+
+    public static TheoryData<string, byte[], string> BadValues => new()
+    {
+        { "metadata", [.. "{\"k\":"u8, .. Nested(200), (byte)'}'], "metadata.k" },
+        { "scores", [.. "{\"sexual\":"u8, .. Nested(100_000), (byte)'}'], "scores.sexual" },
+        { "prompt", InvalidUtf8String, "prompt" },
+        { "metadata", [.. "{\"k\":"u8, .. InvalidUtf8String, (byte)'}'], "metadata.k" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task Deep_nesting_and_invalid_utf8_on_the_hub_get_a_rejection_naming_the_field_and_the_connection_stays(
+        string field, byte[] value, string named)
+    {
+        var apiKey = (await console.ProducerAsync()).ApiKey;
+        await using var hub = await RawHubSocket.ConnectAsync(console.BaseAddress, apiKey);
+
+        var receipt = (await hub.InvokeAsync("Submit", GenerationWithRaw(field, value)))!.Deserialize<IngestReceipt>(
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+        Assert.Equal(ReceiptStatus.Rejected, receipt.Status);
+        var error = Assert.Single(receipt.Errors!, e => e.Field == named);
+        Assert.DoesNotContain("ModerationConsole", error.Message);
+        Assert.DoesNotContain("System.", error.Message);
+        var next = (await hub.InvokeAsync("Submit", GenerationWithRaw("future", Nested(100_000))))!;
+        Assert.Equal(ReceiptStatus.Accepted, next["status"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task Deep_nesting_and_invalid_utf8_over_http_are_refused_naming_the_field_never_a_type(
+        string field, byte[] value, string named)
+    {
+        using var http = ProducerClient.Http(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
+
+        var response = await http.PostAsync("/api/v1/generations", new ByteArrayContent(GenerationWithRaw(field, value))
+        {
+            Headers = { ContentType = new("application/json") },
+        });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest, body);
+        Assert.Contains($"\"field\":\"{named}\"", body);
+        Assert.DoesNotContain("ModerationConsole", body);
+        Assert.DoesNotContain("System.", body);
+    }
 }

@@ -32,7 +32,7 @@ public static class GenerationJson
         var errors = new List<FieldError>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = FieldName(ref reader, "item", errors);
             reader.Read();
             switch (name)
             {
@@ -52,7 +52,7 @@ public static class GenerationJson
                     break;
                 case "scores": item.Scores = ReadScores(ref reader, errors); break;
                 case "metadata": item.Metadata = ReadMetadata(ref reader, errors); break;
-                default: reader.Skip(); break;
+                default: reader.Skip(); break; // unknown, or a name that is not UTF-8 (already named)
             }
         }
         return new SubmittedGeneration(item, image, errors);
@@ -60,9 +60,34 @@ public static class GenerationJson
 
     private static string? ReadString(ref Utf8JsonReader reader, string field, List<FieldError> errors)
     {
-        if (reader.TokenType == JsonTokenType.String) return reader.GetString();
+        if (reader.TokenType == JsonTokenType.String) return Text(ref reader, field, errors);
         if (reader.TokenType != JsonTokenType.Null) WrongType(ref reader, field, "must be a string", errors);
         return null;
+    }
+
+    /// <summary>
+    /// The string's text, or null and an error naming <paramref name="field"/> when its bytes are not UTF-8: the reader
+    /// checks that only when it transcodes, and its exception would name no field.
+    /// </summary>
+    private static string? Text(ref Utf8JsonReader reader, string field, List<FieldError> errors)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add(new FieldError(field, "must be valid UTF-8 text"));
+            return null;
+        }
+    }
+
+    /// <summary>A property's name, or null and an error naming the object it is in when the name is not UTF-8.</summary>
+    private static string? FieldName(ref Utf8JsonReader reader, string inObject, List<FieldError> errors)
+    {
+        var name = Text(ref reader, inObject, errors);
+        if (name is null) errors[^1] = new FieldError(inObject, "has a field name that is not valid UTF-8 text");
+        return name;
     }
 
     /// <summary>
@@ -104,9 +129,14 @@ public static class GenerationJson
         var scores = new Dictionary<string, double>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
-            var field = "scores." + Truncate(name, 64);
+            var name = FieldName(ref reader, "scores", errors);
             reader.Read();
+            if (name is null)
+            {
+                reader.Skip();
+                continue;
+            }
+            var field = "scores." + Truncate(name, 64);
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var number))
                 WrongType(ref reader, field, "must be a number in [0, 1]", errors);
             else if (!scores.TryAdd(name, number))
@@ -126,12 +156,18 @@ public static class GenerationJson
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
-            var field = "metadata." + Truncate(name, 64);
+            var name = FieldName(ref reader, "metadata", errors);
             reader.Read();
+            if (name is null)
+            {
+                reader.Skip();
+                continue;
+            }
+            var field = "metadata." + Truncate(name, 64);
             if (reader.TokenType != JsonTokenType.String)
                 WrongType(ref reader, field, "must be a string", errors);
-            else if (!metadata.TryAdd(name, reader.GetString()!))
+            else if (Text(ref reader, field, errors) is not { } value) continue;
+            else if (!metadata.TryAdd(name, value))
                 errors.Add(new FieldError(field, "appears more than once"));
         }
         return metadata;

@@ -2,9 +2,11 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
 
 namespace ModerationConsole.Ingest;
 
@@ -20,8 +22,9 @@ namespace ModerationConsole.Ingest;
 /// connection and passes it to every call). It is used only when the buffer starts where it started last time: SignalR
 /// consumes nothing from a buffer in which no message was found, and only appends to it, so the bytes already searched
 /// are the same bytes. Any other buffer is searched from its start.
+/// <para>A message SignalR's parser refuses is read once more without its nesting limit (<see cref="DeepInvocationReader"/>).</para>
 /// </remarks>
-public sealed class ResumingJsonHubProtocol(JsonHubProtocol json) : IHubProtocol
+public sealed class ResumingJsonHubProtocol(JsonHubProtocol json, JsonSerializerOptions payload) : IHubProtocol
 {
     private const byte RecordSeparator = 0x1e;
 
@@ -59,9 +62,17 @@ public sealed class ResumingJsonHubProtocol(JsonHubProtocol json) : IHubProtocol
         // One whole message, which SignalR's parser reads as it always does (it finds the same end, within it). Were it
         // ever to decline, the connection would wait forever on a message it already has: closing it is better.
         var whole = input.Slice(input.Start, input.GetPosition(1, end));
-        if (!json.TryParseMessage(ref whole, binder, out message))
-            throw new InvalidDataException("SignalR's JSON protocol did not read a whole message.");
-        input = input.Slice(whole.Start);
+        var afterMessage = whole.End;
+        try
+        {
+            if (!json.TryParseMessage(ref whole, binder, out message))
+                throw new InvalidDataException("SignalR's JSON protocol did not read a whole message.");
+        }
+        catch (InvalidDataException) when (DeepInvocationReader.TryRead(input.Slice(input.Start, end), binder, payload) is { } invocation)
+        {
+            message = invocation;
+        }
+        input = input.Slice(afterMessage);
         return true;
     }
 }
@@ -75,11 +86,13 @@ public sealed class ConsoleHubProtocolResolver : IHubProtocolResolver
 {
     private readonly Dictionary<string, IHubProtocol> byName = new(StringComparer.OrdinalIgnoreCase);
 
-    public ConsoleHubProtocolResolver(IEnumerable<IHubProtocol> protocols)
+    public ConsoleHubProtocolResolver(IEnumerable<IHubProtocol> protocols, IOptions<JsonHubProtocolOptions> json)
     {
         // As SignalR's resolver: the last registered of a name wins.
         foreach (var protocol in protocols)
-            byName[protocol.Name] = protocol is JsonHubProtocol json ? new ResumingJsonHubProtocol(json) : protocol;
+            byName[protocol.Name] = protocol is JsonHubProtocol signalR
+                ? new ResumingJsonHubProtocol(signalR, json.Value.PayloadSerializerOptions)
+                : protocol;
         AllProtocols = [.. byName.Values];
     }
 

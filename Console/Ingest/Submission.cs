@@ -39,9 +39,16 @@ public sealed class SubmissionJsonConverters
     public SubmissionJsonConverters(IngestOptions options)
     {
         this.options = options;
-        ForBodies = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        ForBodies = new JsonSerializerOptions(JsonSerializerDefaults.Web) { MaxDepth = AnyDepth };
         AddTo(ForBodies);
     }
+
+    /// <summary>
+    /// Nesting is not limited: a value nested too deep for a field is that field's error (GenerationJson), and an unknown
+    /// one is stepped over, as in MessagePack. The reader keeps a bit per level and steps over values without
+    /// recursing, so the message size limit bounds what nesting costs.
+    /// </summary>
+    public const int AnyDepth = int.MaxValue;
 
     /// <summary>Options that read a request body into a <see cref="SubmittedBatch"/> (the HTTP ingest endpoint).</summary>
     public JsonSerializerOptions ForBodies { get; }
