@@ -19,6 +19,7 @@ public static class BenchCommand
         new ClaimsBenchmark(),
         new IngestBenchmark(),
         new CircuitMemoryBenchmark(),
+        new IngestMemoryBenchmark(),
         new ScoreBenchmark(),
         new BankBenchmark(),
         new LadderBenchmark(),

@@ -14,6 +14,7 @@ public static class ImageFingerprint
     /// <summary>The hash, or null when the bytes do not decode completely.</summary>
     public static PdqResult? TryHash(byte[] encoded)
     {
+        using var share = DecodeBudget.Acquire(encoded);
         using var decoded = RgbaBitmap.Decode(encoded);
         return decoded is null ? null : Pdq.FromRgba(decoded.GetPixelSpan(), decoded.Height, decoded.Width);
     }

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using ModerationConsole.Imaging;
 
 namespace ModerationConsole.Hashing;
 
@@ -47,7 +48,7 @@ public static class Pdq
         else
         {
             // Pooled: a 512×512 image needs a megabyte of scratch, which would otherwise land on the large-object heap per image.
-            var scratch = ArrayPool<float>.Shared.Rent(height * width);
+            var scratch = PixelBuffers.Rent<float>(height * width);
             try
             {
                 Blur(luma, scratch, height, width, WindowFor(width), WindowFor(height));
@@ -55,7 +56,7 @@ public static class Pdq
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(scratch);
+                PixelBuffers.Return(scratch);
             }
         }
 
@@ -69,7 +70,7 @@ public static class Pdq
     {
         var pixels = height * width;
         if (rgba.Length < 4 * pixels) throw new ArgumentException("The buffer is smaller than the image.", nameof(rgba));
-        var luma = ArrayPool<float>.Shared.Rent(pixels);
+        var luma = PixelBuffers.Rent<float>(pixels);
         try
         {
             Luma(rgba[..(4 * pixels)], luma);
@@ -77,7 +78,7 @@ public static class Pdq
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(luma);
+            PixelBuffers.Return(luma);
         }
     }
 

@@ -65,7 +65,7 @@ public static class ManagedPng
         if (idat is null) return false;
 
         var rawLength = layout.Stride * layout.Height;
-        var raw = ArrayPool<byte>.Shared.Rent(rawLength);
+        var raw = PixelBuffers.Rent<byte>(rawLength);
         var zeroRow = ArrayPool<byte>.Shared.Rent(layout.Stride);
         try
         {
@@ -83,7 +83,7 @@ public static class ManagedPng
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(raw);
+            PixelBuffers.Return(raw);
             ArrayPool<byte>.Shared.Return(zeroRow);
         }
     }

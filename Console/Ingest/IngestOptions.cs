@@ -15,6 +15,13 @@ public sealed class IngestOptions
     [Range(16, 65535)]
     public int MaxImageDimension { get; set; } = 4096;
 
+    /// <summary>
+    /// Memory that images being decoded may hold at once, across the process (ingest, scoring, checks): see
+    /// <see cref="Imaging.DecodeBudget"/>. The default fits one 4096×4096 image or twenty 1024×1024 ones.
+    /// </summary>
+    [Range(16L * 1024 * 1024, 64L * 1024 * 1024 * 1024)]
+    public long DecodeBudgetBytes { get; set; } = Imaging.DecodeBudget.DefaultBytes;
+
     [Range(1, 500)]
     public int MaxBatchSize { get; set; } = 500;
 

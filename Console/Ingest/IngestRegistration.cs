@@ -18,7 +18,9 @@ public static class IngestRegistration
         builder.Services.AddOptions<JsonHubProtocolOptions>()
             .Configure<SubmissionJsonConverters>((json, converters) => converters.AddTo(json.PayloadSerializerOptions));
 
-        var maxMessage = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>()?.MaxMessageBytes ?? new IngestOptions().MaxMessageBytes;
+        var configured = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
+        var maxMessage = configured.MaxMessageBytes;
+        Imaging.DecodeBudget.Configure(configured.DecodeBudgetBytes);
         // MessagePack is offered beside JSON (PRODUCT.md): images travel as bytes, with the contract's names (IngestMessagePack).
         builder.Services.AddOptions<MessagePackHubProtocolOptions>()
             .Configure<IOptions<IngestOptions>>((protocol, ingest) => protocol.SerializerOptions = IngestMessagePack.SerializerOptions(ingest.Value));

@@ -47,6 +47,7 @@ public sealed class ImagePreprocessor
     /// <summary>Writes one image into <paramref name="destination"/> (length <see cref="ItemLength"/>); false when the bytes do not decode.</summary>
     public bool TryWrite(byte[] encoded, Span<float> destination)
     {
+        using var share = DecodeBudget.Acquire(encoded);
         using var decoded = RgbaBitmap.Decode(encoded);
         if (decoded is null) return false;
         var bounds = new SKSizeI(decoded.Width, decoded.Height);
