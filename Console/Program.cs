@@ -32,6 +32,7 @@ public static class Program
     {
         builder
             .AddDatabase()
+            .AddSharedKeyRing()
             .AddReverseProxy()
             .AddAccounts()
             .AddProducers()

@@ -56,11 +56,13 @@ public static partial class SignedIn
         await console.ClientAsync((await console.PersonAsync(role)).Account);
 
     /// <param name="cookies">Where the session cookie lands, for a test that copies it as an attacker would.</param>
-    public static async Task<HttpClient> ClientAsync(this TestConsole console, UserAccount account, System.Net.CookieContainer? cookies = null)
+    /// <param name="at">Another instance on the same database to sign in through, instead of this one.</param>
+    public static async Task<HttpClient> ClientAsync(this TestConsole console, UserAccount account, System.Net.CookieContainer? cookies = null,
+        Uri? at = null)
     {
         var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies ?? new System.Net.CookieContainer(), AllowAutoRedirect = false })
         {
-            BaseAddress = console.BaseAddress,
+            BaseAddress = at ?? console.BaseAddress,
         };
         var response = await http.PostFormAsync("/login", "/account/login", new()
         {
