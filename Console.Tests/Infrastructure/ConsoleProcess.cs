@@ -102,6 +102,7 @@ public static class ConsoleProcess
             [$"ConnectionStrings__{DataRegistration.ConnectionStringName}"] = connectionString,
             [$"ConnectionStrings__{DataRegistration.MigrationsConnectionStringName}"] = PostgresFixture.AsOwner(connectionString),
             ["Queue__UndoWindow"] = "00:00:00",
+            ["Accounts__SecondFactorRequiredFor"] = "",
         };
 
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args, bool redirectInput)

@@ -48,6 +48,8 @@ public sealed class TestConsole : IAsyncDisposable
             "--Scoring:NewItemsInterval=00:00:00",
             // Moderators' decisions are sent at once unless a test is about their undo window.
             "--Queue:UndoWindow=00:00:00",
+            // Admins and seniors sign in with a password alone unless a test is about the second factor.
+            "--Accounts:SecondFactorRequiredFor=",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

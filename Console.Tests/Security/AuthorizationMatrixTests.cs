@@ -98,6 +98,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/openapi/v1.json", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
         (HttpMethod.Get, "/login", Everyone),
+        // The second factor's pages act only for the person a password just held there (or, enrolling, the one signed in).
+        (HttpMethod.Get, "/login/code", Everyone),
+        (HttpMethod.Get, "/login/enrol", Everyone),
         (HttpMethod.Get, "/not-found", Everyone),
         // Operators' probes: health for anyone, metrics for loopback and configured networks (the tests scrape from loopback).
         (HttpMethod.Get, "/healthz", Everyone),

@@ -4,13 +4,14 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using ModerationConsole.Producers;
 
 namespace ModerationConsole.Accounts;
 
 public static class AccountsRegistration
 {
-    private const string LoginRateLimit = "login";
+    public const string LoginRateLimit = "login";
     public static readonly TimeSpan CookieLifetime = TimeSpan.FromHours(8);
 
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
@@ -21,6 +22,9 @@ public static class AccountsRegistration
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<SessionCheck>();
         builder.Services.AddSingleton<UserSessions>();
+        builder.Services.AddSingleton<SecondFactor>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<AccountsOptions>().Bind(builder.Configuration.GetSection(AccountsOptions.Section));
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
         builder.Services
             .AddAuthentication(CookieScheme.Name)
@@ -39,6 +43,7 @@ public static class AccountsRegistration
                 options.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
                 options.Events.OnValidatePrincipal = SessionCheck.ValidateCookieAsync;
             })
+            .AddPendingSecondFactor()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         builder.Services.AddAuthorizationBuilder()
@@ -75,7 +80,8 @@ public static class AccountsRegistration
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         app.MapPost("/account/login", async ([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
-            HttpContext http, UserStore users, UserSessions sessions, LoginThrottle throttle) =>
+            HttpContext http, UserStore users, UserSessions sessions, LoginThrottle throttle, SecondFactor factor,
+            IOptions<AccountsOptions> options, DemoMode demo) =>
         {
             if (!string.IsNullOrEmpty(email) && !throttle.TryAttempt(email))
                 return Results.LocalRedirect($"/login?error=throttled&returnUrl={Uri.EscapeDataString(SafeReturnUrl(returnUrl))}");
@@ -86,10 +92,14 @@ public static class AccountsRegistration
             if (account is null)
                 return Results.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(target)}");
 
+            // A second factor, when the person has one or their role requires one, comes before any session.
+            if (await SecondFactorSignIn.StageAsync(account, factor, options, demo, http.RequestAborted) is { } stage)
+                return await SecondFactorSignIn.HoldAsync(http, account, stage, target);
             var session = await sessions.OpenAsync(account.Id, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
             await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account, session));
             return Results.LocalRedirect(target);
         }).RequireRateLimiting(LoginRateLimit);
+        app.MapSecondFactor();
 
         app.MapPost("/account/logout", async (HttpContext http, UserSessions sessions) =>
         {

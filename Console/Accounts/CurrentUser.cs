@@ -7,6 +7,11 @@ namespace ModerationConsole.Accounts;
 public static class CurrentUser
 {
     /// <summary>The signed-in person's user id; throws for anyone else, so a missing check fails loudly.</summary>
+    /// <summary>The signed-in person's id, or null when the principal is no person with a session cookie.</summary>
+    public static long? UserIdOrNull(this ClaimsPrincipal principal) =>
+        principal.Identity is { IsAuthenticated: true, AuthenticationType: CookieScheme.Name }
+            && long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null;
+
     public static long UserId(this ClaimsPrincipal principal)
     {
         if (principal.Identity?.AuthenticationType != CookieScheme.Name)

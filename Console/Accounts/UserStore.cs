@@ -89,6 +89,14 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
             return new UserAccount(row.Id, row.Email ?? email, row.Role, row.CreatedAt, row.DisabledAt);
         }, ct);
 
+    /// <summary>The account when it exists and is enabled (and, outside demo mode, is no demo account).</summary>
+    public Task<UserAccount?> FindEnabledAsync(long userId, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserAccount?>(
+            """
+            select id, email, role, created_at as createdat, disabled_at as disabledat from users
+            where id = @userId and disabled_at is null and (not demo or @demo)
+            """, new { userId, demo = demoMode.On }), ct);
+
     public Task<bool> IsEnabledAsync(long userId, CancellationToken ct = default) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<bool>("select exists (select 1 from users where id = @userId and disabled_at is null)", new { userId }), ct);
 

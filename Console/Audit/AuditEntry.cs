@@ -31,6 +31,10 @@ public static class AuditActions
     public const string UserSessionsEnded = "user.sessions_ended";
     public const string UserLogin = "user.login";
     public const string UserLoginFailed = "user.login_failed";
+    public const string UserSecondFactorEnrolled = "user.second_factor_enrolled";
+    public const string UserSecondFactorFailed = "user.second_factor_failed";
+    public const string UserRecoveryCodeUsed = "user.recovery_code_used";
+    public const string UserSecondFactorReset = "user.second_factor_reset";
     public const string ProducerCreated = "producer.created";
     public const string ProducerKeyRotated = "producer.key_rotated";
     public const string ProducerRevoked = "producer.revoked";
