@@ -11,6 +11,10 @@ scripts/ensure-packages.sh postgres chromium npm
 if [ ! -f scripts/nsfwjs/node_modules/.package-lock.json ] || [ scripts/nsfwjs/package-lock.json -nt scripts/nsfwjs/node_modules/.package-lock.json ]; then
   npm ci --ignore-scripts --no-audit --no-fund --prefix scripts/nsfwjs
 fi
+# A real OpenID Connect provider for the single sign-on tests (version and hashes in its lock file).
+if [ ! -f scripts/oidc-provider/node_modules/.package-lock.json ] || [ scripts/oidc-provider/package-lock.json -nt scripts/oidc-provider/node_modules/.package-lock.json ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --prefix scripts/oidc-provider
+fi
 dotnet build ModerationConsole.sln -c Release
 dotnet Console/bin/Release/net10.0/ModerationConsole.dll model install-default
 log=$(mktemp)

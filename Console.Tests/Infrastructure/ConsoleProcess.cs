@@ -126,7 +126,7 @@ public static class ConsoleProcess
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the console.");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

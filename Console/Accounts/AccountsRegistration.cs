@@ -25,6 +25,9 @@ public static class AccountsRegistration
         builder.Services.AddSingleton<SecondFactor>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<AccountsOptions>().Bind(builder.Configuration.GetSection(AccountsOptions.Section));
+        builder.Services.AddSingleton<ExternalAccounts>();
+        builder.Services.AddOptions<SingleSignOnOptions>().Bind(builder.Configuration.GetSection(SingleSignOnOptions.Section));
+        var sso = builder.Configuration.GetSection(SingleSignOnOptions.Section).Get<SingleSignOnOptions>() ?? new SingleSignOnOptions();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
         builder.Services
             .AddAuthentication(CookieScheme.Name)
@@ -36,7 +39,9 @@ public static class AccountsRegistration
                 options.SlidingExpiration = true;
                 options.Cookie.Name = "moderation.auth";
                 options.Cookie.HttpOnly = true;
-                options.Cookie.SameSite = SameSiteMode.Strict;
+                // Lax with single sign-on: the session begins on the navigation back from the provider's site, and a
+                // Strict cookie would not be sent on the redirects that follow it. Forms carry antiforgery tokens either way.
+                options.Cookie.SameSite = sso.Enabled ? SameSiteMode.Lax : SameSiteMode.Strict;
                 options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 // APIs and hubs answer 401/403; only pages redirect to the login form.
                 options.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
@@ -44,6 +49,7 @@ public static class AccountsRegistration
                 options.Events.OnValidatePrincipal = SessionCheck.ValidateCookieAsync;
             })
             .AddPendingSecondFactor()
+            .AddSingleSignOn(sso)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         builder.Services.AddAuthorizationBuilder()
@@ -81,8 +87,9 @@ public static class AccountsRegistration
     {
         app.MapPost("/account/login", async ([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
             HttpContext http, UserStore users, UserSessions sessions, LoginThrottle throttle, SecondFactor factor,
-            IOptions<AccountsOptions> options, DemoMode demo) =>
+            IOptions<AccountsOptions> options, IOptions<SingleSignOnOptions> sso, DemoMode demo) =>
         {
+            if (!sso.Value.LocalAccounts) return Results.LocalRedirect("/login?error=local-off");
             if (!string.IsNullOrEmpty(email) && !throttle.TryAttempt(email))
                 return Results.LocalRedirect($"/login?error=throttled&returnUrl={Uri.EscapeDataString(SafeReturnUrl(returnUrl))}");
             var account = string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password)
@@ -100,12 +107,14 @@ public static class AccountsRegistration
             return Results.LocalRedirect(target);
         }).RequireRateLimiting(LoginRateLimit);
         app.MapSecondFactor();
+        app.MapSingleSignOn();
 
         app.MapPost("/account/logout", async (HttpContext http, UserSessions sessions) =>
         {
             await sessions.EndAsync(http.User, http.RequestAborted);
+            var atProvider = await SingleSignOn.SignOutAtProviderAsync(http); // reads the id token from the cookie
             await http.SignOutAsync(CookieScheme.Name);
-            return Results.LocalRedirect("/login");
+            return atProvider ? Results.Empty : Results.LocalRedirect("/login");
         }).RequireAuthorization(policy => policy.AddAuthenticationSchemes(CookieScheme.Name).RequireAuthenticatedUser());
         return app;
     }

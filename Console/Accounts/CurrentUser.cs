@@ -47,11 +47,13 @@ public static class CookieScheme
 public static class AccountPrincipal
 {
     /// <summary>The principal a signed-in person carries in their cookie: id, email, role and session, nothing else.</summary>
-    public static ClaimsPrincipal For(UserAccount account, Guid? session = null) => new(new ClaimsIdentity(
+    /// <param name="signedInWith">How the person signed in, when not with a password (<see cref="SingleSignOn.SignedInWith"/>).</param>
+    public static ClaimsPrincipal For(UserAccount account, Guid? session = null, string? signedInWith = null) => new(new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(CultureInfo.InvariantCulture)),
             new Claim(ClaimTypes.Name, account.Email),
             new Claim(ClaimTypes.Role, account.Role),
             .. session is { } id ? [new Claim(UserSessions.ClaimType, id.ToString())] : Array.Empty<Claim>(),
+            .. signedInWith is not null ? [new Claim(SingleSignOn.SignedInWithClaim, signedInWith)] : Array.Empty<Claim>(),
         ], CookieScheme.Name, ClaimTypes.Name, ClaimTypes.Role));
 }
