@@ -126,6 +126,11 @@ public sealed partial class SecondFactorTests(PostgresFixture postgres) : IAsync
 
         using var later = Browser();
         Assert.Equal("/login/code?returnUrl=%2Fadmin%2Fusers", (await PasswordAsync(later, moderator)).Headers.Location?.ToString());
+        // Signed in, the second factor cannot be swapped for another phone's without an admin.
+        Assert.Contains("data-testid=\"already-enrolled\"", await http.GetStringAsync("/login/enrol"));
+        // The page has no form any more; the token of another of the person's pages carries the attempt.
+        var swap = await http.PostFormAsync("/account/password", "/account/enrol", new() { ["code"] = "123456", ["returnUrl"] = "/" });
+        Assert.Contains("error=1", swap.Headers.Location?.ToString());
     }
 
     [Fact]

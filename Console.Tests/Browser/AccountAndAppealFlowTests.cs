@@ -29,9 +29,13 @@ public sealed class AccountAndAppealFlowTests(PostgresFixture postgres)
             var page = moderator.Page;
             await moderator.SignInAsync("mod@example.test", TestData.Password);
             await page.GetByTestId("next-standard").ClickAsync();
+            string? previous = null;
             for (var i = 1; i <= 3; i++)
             {
+                // The next item is on screen (all three read "portrait"), not the one just decided.
+                if (previous is not null) await Assertions.Expect(page.GetByTestId("prompt")).Not.ToHaveTextAsync(previous);
                 await Assertions.Expect(page.GetByTestId("prompt")).ToContainTextAsync("portrait");
+                previous = await page.GetByTestId("prompt").TextContentAsync();
                 await page.Keyboard.PressAsync("b");
                 await Assertions.Expect(page.GetByTestId("decided-count")).ToContainTextAsync($"{i} decided");
             }

@@ -1,5 +1,4 @@
 using ModerationConsole.Imaging;
-using ModerationConsole.Simulate;
 using ModerationConsole.Tests.Infrastructure;
 using SkiaSharp;
 
@@ -27,12 +26,9 @@ public sealed class DecodeBudgetTests
     public async Task A_second_huge_image_waits_until_the_first_gives_its_share_back()
     {
         Assert.Equal(DecodeBudget.DefaultBytes, DecodeBudget.Bytes);
-        var first = DecodeBudget.Acquire(Huge, TestContext.Current.CancellationToken);
-        // What is left of the budget is there for small images.
-        using (var small = DecodeBudget.Acquire(SyntheticImages.Png(64, 48, seed: 1), TestContext.Current.CancellationToken))
-            Assert.True(small.IsAcquired);
-
-        var second = Task.Run(() => DecodeBudget.Acquire(Huge, TestContext.Current.CancellationToken));
+        // Other tests decode at the same time in this process: nothing here waits while holding a share.
+        var first = await DecodeBudget.AcquireAsync(Huge, TestContext.Current.CancellationToken);
+        var second = DecodeBudget.AcquireAsync(Huge, TestContext.Current.CancellationToken).AsTask();
         // 2 × 4096 × 4096 × 12 bytes is 384 MiB: the second cannot start while the first holds 192 MiB of 256.
         await Task.Delay(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
         Assert.False(second.IsCompleted);

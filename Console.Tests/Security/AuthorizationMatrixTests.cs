@@ -101,6 +101,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         // The second factor's pages act only for the person a password just held there (or, enrolling, the one signed in).
         (HttpMethod.Get, "/login/code", Everyone),
         (HttpMethod.Get, "/login/enrol", Everyone),
+        // Anyone signed in changes their own password.
+        (HttpMethod.Get, "/account/password", Staff),
         // Single sign-on is off here: its start sends everyone back to the sign-in page (SingleSignOnFlowTests has it on).
         (HttpMethod.Get, "/account/sso", []),
         (HttpMethod.Get, "/not-found", Everyone),

@@ -26,6 +26,7 @@ public static class AccountsRegistration
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<AccountsOptions>().Bind(builder.Configuration.GetSection(AccountsOptions.Section));
         builder.Services.AddSingleton<ExternalAccounts>();
+        builder.Services.AddSingleton<Passwords>();
         builder.Services.AddOptions<SingleSignOnOptions>().Bind(builder.Configuration.GetSection(SingleSignOnOptions.Section));
         var sso = builder.Configuration.GetSection(SingleSignOnOptions.Section).Get<SingleSignOnOptions>() ?? new SingleSignOnOptions();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSessionStateProvider>();
@@ -106,6 +107,17 @@ public static class AccountsRegistration
             await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account, session));
             return Results.LocalRedirect(target);
         }).RequireRateLimiting(LoginRateLimit);
+        // A person's own password change: the other sessions end, this one stays.
+        app.MapPost("/account/password", async ([FromForm] string? current, [FromForm] string? next, HttpContext http, Passwords passwords) =>
+        {
+            var problems = UserSessions.SessionOf(http.User) is { } session
+                ? await passwords.ChangeOwnAsync(http.User.UserId(), session, current ?? "", next ?? "", http.RequestAborted)
+                : ["session: sign in again"];
+            return problems.Count == 0
+                ? Results.LocalRedirect("/")
+                : Results.LocalRedirect($"/account/password?error={Uri.EscapeDataString(string.Join("; ", problems))}");
+        }).RequireAuthorization(policy => policy.AddAuthenticationSchemes(CookieScheme.Name).RequireAuthenticatedUser())
+          .RequireRateLimiting(LoginRateLimit);
         app.MapSecondFactor();
         app.MapSingleSignOn();
 

@@ -40,14 +40,15 @@ public sealed class SecondFactor(Db db, TimeProvider time)
 
     /// <summary>
     /// Turns the pending secret on when <paramref name="code"/> is its current code, and returns the new recovery codes
-    /// (shown once); null, audited, when the code is wrong.
+    /// (shown once); null, audited, when the code is wrong or the person already has a second factor: replacing one
+    /// takes an admin's reset, so a session taken over cannot swap in the taker's phone.
     /// </summary>
     public Task<IReadOnlyList<string>?> EnrolAsync(long userId, string code, CancellationToken ct = default) =>
         db.InTransactionAsync<IReadOnlyList<string>?>(async (connection, transaction) =>
         {
-            var pending = await connection.ExecuteScalarAsync<byte[]?>(
-                "select totp_pending_secret from users where id = @userId for update", new { userId }, transaction);
-            if (pending is null || !Matches(pending, code, 0, out var step))
+            var (pending, enrolled) = await connection.QuerySingleOrDefaultAsync<(byte[]? Pending, bool Enrolled)>(
+                "select totp_pending_secret, totp_enabled_at is not null from users where id = @userId for update", new { userId }, transaction);
+            if (enrolled || pending is null || !Matches(pending, code, 0, out var step))
             {
                 await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.UserSecondFactorFailed,
                     details: new { stage = "enrolment" });
@@ -97,7 +98,8 @@ public sealed class SecondFactor(Db db, TimeProvider time)
     /// An admin clears a person's second factor (a lost phone): their recovery codes go and their sessions end; where
     /// the role requires a second factor, their next sign-in enrols a new one.
     /// </summary>
-    public Task ResetAsync(ClaimsPrincipal admin, long userId, CancellationToken ct = default)
+    /// <returns>The email of the person whose second factor was reset.</returns>
+    public Task<string> ResetAsync(ClaimsPrincipal admin, long userId, CancellationToken ct = default)
     {
         var actor = admin.ActorUnder(Policies.Admin);
         return db.InTransactionAsync(async (connection, transaction) =>
@@ -110,7 +112,7 @@ public sealed class SecondFactor(Db db, TimeProvider time)
             await connection.ExecuteAsync("delete from recovery_codes where user_id = @userId", new { userId }, transaction);
             await UserSessions.EndAllAsync(connection, transaction, userId, "second factor reset");
             await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.UserSecondFactorReset, details: new { userId, email });
-            return 0;
+            return email;
         }, ct);
     }
 

@@ -35,6 +35,8 @@ public static class AuditActions
     public const string UserSecondFactorFailed = "user.second_factor_failed";
     public const string UserRecoveryCodeUsed = "user.recovery_code_used";
     public const string UserSecondFactorReset = "user.second_factor_reset";
+    public const string UserPasswordChanged = "user.password_changed";
+    public const string UserPasswordChangeRefused = "user.password_change_refused";
     public const string ProducerCreated = "producer.created";
     public const string ProducerKeyRotated = "producer.key_rotated";
     public const string ProducerRevoked = "producer.revoked";

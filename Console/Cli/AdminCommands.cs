@@ -20,7 +20,9 @@ public static class AdminCommands
     {
         var verb = arguments.TakeWord();
         if (verb is "role" or "disable" or "enable") return await ChangeUserAsync(verb, arguments);
-        if (verb != "add") throw new UsageException("expected 'user add EMAIL --role ROLE', 'user role EMAIL --role ROLE', 'user disable EMAIL' or 'user enable EMAIL'");
+        if (verb == "password") return await SetPasswordAsync(arguments);
+        if (verb != "add")
+            throw new UsageException("expected 'user add EMAIL --role ROLE', 'user role EMAIL --role ROLE', 'user password EMAIL', 'user disable EMAIL' or 'user enable EMAIL'");
         var email = arguments.TakeWord() ?? throw new UsageException("user add needs an EMAIL");
         var role = arguments.TakeOption("--role") ?? throw new UsageException("user add needs --role ROLE");
         var password = ReadPassword();
@@ -47,6 +49,17 @@ public static class AdminCommands
             _ => await users.SetDisabledAsync(email, verb == "disable", Actor.Console),
         };
         System.Console.WriteLine($"{user.Email} (id {user.Id}) is now {(user.DisabledAt is null ? "enabled" : "disabled")} with role {user.Role}.");
+        return 0;
+    }
+
+    /// <summary><c>user password EMAIL</c>: a new password from standard input (a forgotten one); every session of the person ends.</summary>
+    private static async Task<int> SetPasswordAsync(CliArguments arguments)
+    {
+        var email = arguments.TakeWord() ?? throw new UsageException("user password needs an EMAIL");
+        var password = ReadPassword();
+        await using var host = await AdminHost.StartAsync(arguments.Remaining);
+        var user = await host.Services.GetRequiredService<Passwords>().SetAsync(email, password, Actor.Console);
+        System.Console.WriteLine($"Set a new password for {user.Email} (id {user.Id}); their sessions have ended.");
         return 0;
     }
 

@@ -13,6 +13,8 @@ public static class CommandLine
           user add EMAIL --role ROLE        create a person; the password is read from standard input
                                             (roles: moderator, senior, admin, auditor)
           user role EMAIL --role ROLE       give a person another role (audited; their sessions follow)
+          user password EMAIL               set a new password, read from standard input; every session of
+                                            the person ends (audited)
           user disable EMAIL | user enable EMAIL
                                             end or restore a person's access (audited)
           producer add NAME                 create a producer and print its API key, once, on the last line

@@ -15,6 +15,18 @@ public static class ImageFingerprint
     public static PdqResult? TryHash(byte[] encoded)
     {
         using var share = DecodeBudget.Acquire(encoded);
+        return Hash(encoded);
+    }
+
+    /// <summary><see cref="TryHash"/>, waiting for its share of the decode budget without holding a thread.</summary>
+    public static async Task<PdqResult?> TryHashAsync(byte[] encoded, CancellationToken ct = default)
+    {
+        using var share = await DecodeBudget.AcquireAsync(encoded, ct);
+        return Hash(encoded);
+    }
+
+    private static PdqResult? Hash(byte[] encoded)
+    {
         using var decoded = RgbaBitmap.Decode(encoded);
         return decoded is null ? null : Pdq.FromRgba(decoded.GetPixelSpan(), decoded.Height, decoded.Width);
     }

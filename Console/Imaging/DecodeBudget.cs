@@ -53,15 +53,30 @@ public static class DecodeBudget
     /// </summary>
     public static RateLimitLease Acquire(byte[] encoded, CancellationToken ct = default)
     {
-        var current = budget;
-        var permits = (int)Math.Clamp(Pixels(encoded) * BytesPerPixel / PermitBytes, 1, current.Permits);
-        var lease = current.Limiter.AttemptAcquire(permits);
+        var (limiter, permits) = Share(encoded);
+        var lease = limiter.AttemptAcquire(permits);
         if (lease.IsAcquired) return lease;
         lease.Dispose();
-        // Decoding is synchronous CPU work on its own thread, which waits here as it would for a core.
-        lease = current.Limiter.AcquireAsync(permits, ct).AsTask().GetAwaiter().GetResult();
-        return lease.IsAcquired ? lease : throw new InvalidOperationException("The decode budget refused to queue a decode.");
+        // For callers that decode on threads of their own (scoring's decode threads, the command line); ingest waits
+        // without holding a thread (AcquireAsync).
+        return Granted(limiter.AcquireAsync(permits, ct).AsTask().GetAwaiter().GetResult());
     }
+
+    /// <summary><see cref="Acquire"/> without holding a thread while the budget is spent.</summary>
+    public static async ValueTask<RateLimitLease> AcquireAsync(byte[] encoded, CancellationToken ct = default)
+    {
+        var (limiter, permits) = Share(encoded);
+        return Granted(await limiter.AcquireAsync(permits, ct));
+    }
+
+    private static (ConcurrencyLimiter Limiter, int Permits) Share(byte[] encoded)
+    {
+        var current = budget;
+        return (current.Limiter, (int)Math.Clamp(Pixels(encoded) * BytesPerPixel / PermitBytes, 1, current.Permits));
+    }
+
+    private static RateLimitLease Granted(RateLimitLease lease) =>
+        lease.IsAcquired ? lease : throw new InvalidOperationException("The decode budget refused to queue a decode.");
 
     /// <summary>Width × height from the header, without decoding; 0 when it is no image Skia reads.</summary>
     private static long Pixels(byte[] encoded)

@@ -46,10 +46,11 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
         }
 
         // Decoding proves the image whole (a truncated body passes the header checks) and gives its perceptual hash;
-        // it is the costliest step, so the batch's images are decoded in parallel.
+        // it is the costliest step, so the batch's images are decoded in parallel, a core each, each waiting for its
+        // share of the process's decode budget without holding a thread.
         var fingerprints = new PdqResult?[valid.Count];
-        Parallel.For(0, valid.Count, new ParallelOptions { CancellationToken = ct }, k =>
-            fingerprints[k] = ImageFingerprint.TryHash(valid[k].Generation.ImageBytes));
+        await Parallel.ForAsync(0, valid.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            async (k, token) => fingerprints[k] = await ImageFingerprint.TryHashAsync(valid[k].Generation.ImageBytes, token));
         var decodable = new List<(int Index, ValidGeneration Generation, PdqResult Fingerprint)>(valid.Count);
         for (var k = 0; k < valid.Count; k++)
         {
