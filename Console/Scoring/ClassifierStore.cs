@@ -18,7 +18,19 @@ public sealed record ClassifierVersion(string Name, string Version, string Modal
 }
 
 /// <summary>Held-out figures for one category at the 0.5 threshold.</summary>
-public sealed record CategoryMetrics(string Category, int Positives, int TruePositives, int FalsePositives, double Precision, double Recall);
+/// <param name="HeldOut">What the version was tested on: <see cref="CategoryMetrics.OnDecisions"/> or <see cref="CategoryMetrics.OnShippedPrompts"/>.</param>
+/// <param name="Examples">How many held-out examples there were in all.</param>
+public sealed record CategoryMetrics(string Category, int Positives, int TruePositives, int FalsePositives, double Precision, double Recall,
+    string? HeldOut = null, int Examples = 0)
+{
+    /// <summary>The latest moderators' decisions, from users not trained on (<see cref="Training.HeldOutSplit"/>).</summary>
+    public const string OnDecisions = "decisions";
+
+    /// <summary>The synthetic prompts shipped with the console: they say the model works, not how well on this platform.</summary>
+    public const string OnShippedPrompts = "shipped";
+
+    public bool TooFewToTrust => Positives < Training.HeldOutSplit.TrustworthyPositives;
+}
 
 /// <summary>Classifier versions in PostgreSQL: registration, activation, the weights of self-trained models. Every write is audited.</summary>
 public sealed class ClassifierStore(Db db)

@@ -76,7 +76,8 @@ public static class PromptTrainer
     }
 
     /// <summary>Precision and recall per category at the 0.5 threshold, using <paramref name="predict"/> for the scores.</summary>
-    public static IReadOnlyList<CategoryMetrics> Evaluate(IReadOnlyList<PromptExample> heldOut, IReadOnlyList<string> categories, Func<string, float[]> predict)
+    public static IReadOnlyList<CategoryMetrics> Evaluate(IReadOnlyList<PromptExample> heldOut, IReadOnlyList<string> categories, Func<string, float[]> predict,
+        string? source = null)
     {
         var predictions = heldOut.Select(e => predict(e.Prompt)).ToArray();
         return categories.Select((category, c) =>
@@ -92,7 +93,8 @@ public static class PromptTrainer
             }
             var precision = truePositives + falsePositives == 0 ? 0 : (double)truePositives / (truePositives + falsePositives);
             var recall = positives == 0 ? 0 : (double)truePositives / positives;
-            return new CategoryMetrics(category, positives, truePositives, falsePositives, Math.Round(precision, 4), Math.Round(recall, 4));
+            return new CategoryMetrics(category, positives, truePositives, falsePositives, Math.Round(precision, 4), Math.Round(recall, 4),
+                source, heldOut.Count);
         }).ToList();
     }
 }
