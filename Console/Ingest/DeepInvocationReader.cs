@@ -1,3 +1,4 @@
+// Hand-written: SignalR's JSON parser fixes its reader at 64 levels and closes the connection beyond, with no setting to change it.
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
