@@ -21,6 +21,8 @@ public sealed class ExternalAccounts(Db db)
         db.InTransactionAsync<UserAccount?>(async (connection, transaction) =>
         {
             const string Select = "select id, email, role, created_at as createdat, disabled_at as disabledat from users";
+            if (identity.Email.Length == 0)
+                return await RefuseAsync(connection, transaction, identity, remoteAddress, "the identity provider gave no email");
             if (identity.Role is null)
                 return await RefuseAsync(connection, transaction, identity, remoteAddress, "no group at the identity provider maps to a role");
 

@@ -71,7 +71,7 @@ public static class SecondFactorSignIn
                 return Results.LocalRedirect($"/login/{Verify}?error=throttled&returnUrl={Uri.EscapeDataString(target)}");
             if (!await factor.VerifyAsync(held.UserId, code ?? "", http.RequestAborted))
                 return Results.LocalRedirect($"/login/{Verify}?error=1&returnUrl={Uri.EscapeDataString(target)}");
-            return await OpenSessionAsync(http, held.UserId, users, sessions, target) ?? Results.LocalRedirect("/login");
+            return Results.LocalRedirect(await OpenSessionAsync(http, held.UserId, users, sessions) ? target : "/login");
         }).RequireRateLimiting(AccountsRegistration.LoginRateLimit);
 
         // Enrolling: the person held at enrolment after their password, or a signed-in person who chooses a second factor.
@@ -86,19 +86,19 @@ public static class SecondFactorSignIn
                 return Results.LocalRedirect($"/login/{Enrol}?error=throttled&returnUrl={Uri.EscapeDataString(target)}");
             if (await factor.EnrolAsync(id, code ?? "", http.RequestAborted) is not { } recoveryCodes)
                 return Results.LocalRedirect($"/login/{Enrol}?error=1&returnUrl={Uri.EscapeDataString(target)}");
-            if (held is not null && await OpenSessionAsync(http, id, users, sessions, target) is null) return Results.LocalRedirect("/login");
+            if (held is not null && !await OpenSessionAsync(http, id, users, sessions)) return Results.LocalRedirect("/login");
             return new RazorComponentResult<RecoveryCodesPage>(new { Codes = recoveryCodes, ReturnUrl = target });
         }).RequireRateLimiting(AccountsRegistration.LoginRateLimit);
         return app;
     }
 
-    /// <summary>Ends the pending step and opens the session, as a password-only sign-in does; null when the account went away.</summary>
-    private static async Task<IResult?> OpenSessionAsync(HttpContext http, long userId, UserStore users, UserSessions sessions, string target)
+    /// <summary>Ends the pending step and opens the session, as a password-only sign-in does; false when the account went away.</summary>
+    private static async Task<bool> OpenSessionAsync(HttpContext http, long userId, UserStore users, UserSessions sessions)
     {
         await http.SignOutAsync(PendingScheme);
-        if (await users.FindEnabledAsync(userId, http.RequestAborted) is not { } account) return null;
+        if (await users.FindEnabledAsync(userId, http.RequestAborted) is not { } account) return false;
         var session = await sessions.OpenAsync(account.Id, http.Connection.RemoteIpAddress?.ToString(), http.RequestAborted);
         await http.SignInAsync(CookieScheme.Name, AccountPrincipal.For(account, session));
-        return Results.LocalRedirect(target);
+        return true;
     }
 }

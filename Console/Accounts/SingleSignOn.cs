@@ -69,9 +69,7 @@ public static class SingleSignOn
             EmailVerified: !string.Equals(external.FindFirstValue("email_verified"), "false", StringComparison.OrdinalIgnoreCase),
             Role: sso.RoleFor(external.FindAll(sso.RoleClaim).Select(c => c.Value)));
         var remoteAddress = http.Connection.RemoteIpAddress?.ToString();
-        var account = identity.Email.Length == 0
-            ? null
-            : await http.RequestServices.GetRequiredService<ExternalAccounts>().SignInAsync(identity, remoteAddress, http.RequestAborted);
+        var account = await http.RequestServices.GetRequiredService<ExternalAccounts>().SignInAsync(identity, remoteAddress, http.RequestAborted);
         if (account is null)
         {
             context.Response.Redirect("/login?error=sso-refused");
