@@ -154,6 +154,9 @@ public sealed class RunningConsole : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The console's own process id (<c>dotnet</c> runs the app in the process it starts).</summary>
+    public int ProcessId => process.Id;
+
     public string Log { get { lock (log) return log.ToString(); } }
 
     /// <summary>Asks the console to shut down as Ctrl+C or a service manager would (SIGTERM) and waits for it to exit.</summary>

@@ -20,19 +20,18 @@ public sealed class ExternalAccounts(Db db)
     public Task<UserAccount?> SignInAsync(ExternalIdentity identity, string? remoteAddress, CancellationToken ct = default) =>
         db.InTransactionAsync<UserAccount?>(async (connection, transaction) =>
         {
-            const string Select = "select id, email, role, created_at as createdat, disabled_at as disabledat from users";
             if (identity.Email.Length == 0)
                 return await RefuseAsync(connection, transaction, identity, remoteAddress, "the identity provider gave no email");
             if (identity.Role is null)
                 return await RefuseAsync(connection, transaction, identity, remoteAddress, "no group at the identity provider maps to a role");
 
             // The provider's subject first; else a local account of the same, verified, address, which is linked.
-            var account = await connection.QuerySingleOrDefaultAsync<UserAccount>(Select + " where external_subject = @Subject for update",
+            var account = await connection.QuerySingleOrDefaultAsync<UserAccount>(UserStore.SelectAccount + " where external_subject = @Subject for update",
                 new { identity.Subject }, transaction);
             if (account is null && identity.EmailVerified)
             {
                 account = await connection.QuerySingleOrDefaultAsync<UserAccount>(
-                    Select + " where lower(email) = lower(@Email) and external_subject is null for update", new { identity.Email }, transaction);
+                    UserStore.SelectAccount + " where lower(email) = lower(@Email) and external_subject is null for update", new { identity.Email }, transaction);
                 if (account is not null)
                     await connection.ExecuteAsync("update users set external_subject = @Subject where id = @Id",
                         new { identity.Subject, account.Id }, transaction);

@@ -12,17 +12,15 @@ namespace ModerationConsole.Accounts;
 /// </summary>
 public sealed class Passwords(Db db)
 {
-    private static readonly PasswordHasher<string> Hasher = new();
-
     /// <summary>The person's own change. Returns the problems (field-named), none when it was made.</summary>
     public Task<IReadOnlyList<string>> ChangeOwnAsync(long userId, Guid currentSession, string current, string next, CancellationToken ct = default)
     {
-        if (Problems(next) is { Count: > 0 } problems) return Task.FromResult(problems);
+        if (UserStore.PasswordProblems(next) is { Count: > 0 } problems) return Task.FromResult(problems);
         return db.InTransactionAsync<IReadOnlyList<string>>(async (connection, transaction) =>
         {
             var (email, hash) = await connection.QuerySingleOrDefaultAsync<(string Email, string? Hash)>(
                 "select email, password_hash from users where id = @userId for update", new { userId }, transaction);
-            if (hash is null || Hasher.VerifyHashedPassword(email, hash, current) == PasswordVerificationResult.Failed)
+            if (hash is null || UserStore.Hasher.VerifyHashedPassword(email, hash, current) == PasswordVerificationResult.Failed)
             {
                 await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.UserPasswordChangeRefused);
                 return ["current: is not the account's password"];
@@ -35,27 +33,22 @@ public sealed class Passwords(Db db)
     /// <summary>Sets a person's password from the command line and ends all their sessions.</summary>
     public Task<UserAccount> SetAsync(string email, string next, Actor actor, CancellationToken ct = default)
     {
-        if (Problems(next) is { Count: > 0 } problems) throw new ArgumentException(string.Join("; ", problems));
+        if (UserStore.PasswordProblems(next) is { Count: > 0 } problems) throw new ArgumentException(string.Join("; ", problems));
         return db.InTransactionAsync(async (connection, transaction) =>
         {
             var account = await connection.QuerySingleOrDefaultAsync<UserAccount>(
-                "select id, email, role, created_at as createdat, disabled_at as disabledat from users where lower(email) = lower(@email) for update",
+                UserStore.SelectAccount + " where lower(email) = lower(@email) for update",
                 new { email = email.Trim() }, transaction) ?? throw new ArgumentException($"email: no user with the email '{email}'");
             await SetAsync(connection, transaction, account.Id, account.Email, next, keep: null, actor);
             return account;
         }, ct);
     }
 
-    private static IReadOnlyList<string> Problems(string next) =>
-        next.Length < UserStore.MinPasswordLength ? [$"password: must be at least {UserStore.MinPasswordLength} characters"]
-        : next.Length > 1024 ? ["password: must be at most 1024 characters"]
-        : [];
-
     private static async Task SetAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, long userId, string email,
         string next, Guid? keep, Actor actor)
     {
         await connection.ExecuteAsync("update users set password_hash = @hash where id = @userId",
-            new { userId, hash = Hasher.HashPassword(email, next) }, transaction);
+            new { userId, hash = UserStore.Hasher.HashPassword(email, next) }, transaction);
         var ended = await connection.ExecuteAsync(
             "update user_sessions set ended_at = now(), ended_reason = 'password changed' where user_id = @userId and ended_at is null and id is distinct from @keep",
             new { userId, keep }, transaction);

@@ -12,7 +12,10 @@ public sealed record UserAccount(long Id, string Email, string Role, DateTimeOff
 public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logger)
 {
     // ASP.NET Core Identity's hasher: PBKDF2 with a per-password salt and a versioned format that can be upgraded.
-    private static readonly PasswordHasher<string> Hasher = new();
+    internal static readonly PasswordHasher<string> Hasher = new();
+
+    /// <summary>A person's account as <see cref="UserAccount"/> reads it; the caller adds the WHERE.</summary>
+    internal const string SelectAccount = "select id, email, role, created_at as createdat, disabled_at as disabledat from users";
     // Verifying against this when the email is unknown keeps the response time the same, so timing does not reveal accounts.
     private static readonly string DummyHash = Hasher.HashPassword("", "not-a-real-password");
 
@@ -23,11 +26,16 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
         var errors = new List<string>();
         if (email.Length is < 3 or > 254 || !email.Contains('@') || email.Any(char.IsWhiteSpace) || email.Any(char.IsControl))
             errors.Add("email: must be an email address");
-        if (password.Length < MinPasswordLength) errors.Add($"password: must be at least {MinPasswordLength} characters");
-        if (password.Length > 1024) errors.Add("password: must be at most 1024 characters");
+        errors.AddRange(PasswordProblems(password));
         if (!Roles.People.Contains(role)) errors.Add($"role: must be one of {string.Join(", ", Roles.People)}");
         return errors;
     }
+
+    /// <summary>What is wrong with a new password, field-named; none when it will do.</summary>
+    public static IReadOnlyList<string> PasswordProblems(string password) =>
+        password.Length < MinPasswordLength ? [$"password: must be at least {MinPasswordLength} characters"]
+        : password.Length > 1024 ? ["password: must be at most 1024 characters"]
+        : [];
 
     /// <summary>An admin creates a person (the Users page); anyone else is refused here, not only by the page.</summary>
     public Task<UserAccount> CreateAsync(ClaimsPrincipal admin, string email, string password, string role, CancellationToken ct = default) =>
@@ -92,8 +100,8 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
     /// <summary>The account when it exists and is enabled (and, outside demo mode, is no demo account).</summary>
     public Task<UserAccount?> FindEnabledAsync(long userId, CancellationToken ct = default) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserAccount?>(
-            """
-            select id, email, role, created_at as createdat, disabled_at as disabledat from users
+            $"""
+            {SelectAccount}
             where id = @userId and disabled_at is null and (not demo or @demo)
             """, new { userId, demo = demoMode.On }), ct);
 
@@ -118,7 +126,7 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
 
     public Task<IReadOnlyList<UserAccount>> ListAsync(CancellationToken ct = default) =>
         db.ReadAsync<IReadOnlyList<UserAccount>>(async c => (await c.QueryAsync<UserAccount>(
-            "select id, email, role, created_at as createdat, disabled_at as disabledat from users order by lower(email)")).AsList(), ct);
+            SelectAccount + " order by lower(email)")).AsList(), ct);
 
     /// <summary>Gives the person another role; audited with the old and new role. Their open sessions follow within a minute.</summary>
     public Task<UserAccount> ChangeRoleAsync(string email, string role, Actor actor, CancellationToken ct = default)
@@ -139,8 +147,7 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
         Func<UserAccount, UserAccount, object> details, CancellationToken ct) =>
         db.InTransactionAsync(async (connection, transaction) =>
         {
-            const string Select = "select id, email, role, created_at as createdat, disabled_at as disabledat from users";
-            var before = await connection.QuerySingleOrDefaultAsync<UserAccount>(Select + " where lower(email) = lower(@email) for update",
+            var before = await connection.QuerySingleOrDefaultAsync<UserAccount>(SelectAccount + " where lower(email) = lower(@email) for update",
                 new { email = email.Trim() }, transaction) ?? throw new ArgumentException($"email: no user with the email '{email}'");
             var parameters = new DynamicParameters(values);
             parameters.Add("Id", before.Id);
@@ -148,7 +155,7 @@ public sealed class UserStore(Db db, DemoMode demoMode, ILogger<UserStore> logge
             // A changed role or a disabled account ends the sessions signed in under what it was.
             if (action is AuditActions.UserRoleChanged or AuditActions.UserDisabled)
                 await UserSessions.EndAllAsync(connection, transaction, before.Id, action == AuditActions.UserDisabled ? "account disabled" : "role changed");
-            var after = await connection.QuerySingleAsync<UserAccount>(Select + " where id = @Id", new { before.Id }, transaction);
+            var after = await connection.QuerySingleAsync<UserAccount>(SelectAccount + " where id = @Id", new { before.Id }, transaction);
             await AuditLog.AppendAsync(connection, transaction, actor, action, details: details(before, after));
             return after;
         }, ct);

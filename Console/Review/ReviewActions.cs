@@ -112,18 +112,9 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                 await RefuseAsync(connection, transaction, user, userId, claim);
             var pending = new List<PendingDecision> { decision };
 
-            var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
-            var clusterNote = $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note);
+            var (members, clusterNote) = await CloseClusterAsync(connection, transaction, user, userId, claim, cluster, request.Decision, note);
             pending.AddRange(members.Decidable.Select(m =>
                 new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories, reason, clusterNote, userId)));
-            await CloseAsync(connection, transaction, members.Decidable.Select(m => m.Id).ToArray());
-            if (cluster.Length > 0)
-                await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ClusterDecided, claim.ItemId, new
-                {
-                    decision = request.Decision,
-                    decided = members.Decidable.Select(m => m.Id).ToArray(),
-                    skipped = members.Skipped,
-                });
 
             long? bankEntry = null;
             var alreadyBanked = false;
@@ -163,16 +154,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                 "select before.queue from before join closed using (id)",
                 CloseHeldItemParameters(user, userId, claim), transaction);
             if (queue is null) await RefuseAsync(connection, transaction, user, userId, claim);
-            var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
-            var clusterNote = $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note);
-            await CloseAsync(connection, transaction, members.Decidable.Select(m => m.Id).ToArray());
-            if (cluster.Length > 0)
-                await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ClusterDecided, claim.ItemId, new
-                {
-                    decision = request.Decision,
-                    decided = members.Decidable.Select(m => m.Id).ToArray(),
-                    skipped = members.Skipped,
-                });
+            var (members, clusterNote) = await CloseClusterAsync(connection, transaction, user, userId, claim, cluster, request.Decision, note);
             var releaseAt = await HeldDecisions.HoldAsync(connection, transaction,
             [
                 (decision, queue!),
@@ -182,6 +164,26 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             await QueueSignals.NotifyAsync(connection, transaction);
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, null, false, releaseAt);
         }, ct);
+
+    /// <summary>
+    /// The near-duplicates chosen with the item, locked, sorted, closed and audited as decided together, whether the
+    /// decision is written now or held for its undo window; with the note each of their decisions carries.
+    /// </summary>
+    private static async Task<((IReadOnlyList<ClusterMember> Decidable, IReadOnlyList<long> Skipped) Members, string Note)> CloseClusterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimsPrincipal user, long userId, ItemClaim claim, long[] cluster,
+        string decision, string? note)
+    {
+        var members = await LockClusterAsync(connection, transaction, user, userId, cluster);
+        await CloseAsync(connection, transaction, members.Decidable.Select(m => m.Id).ToArray());
+        if (cluster.Length > 0)
+            await AuditLog.AppendAsync(connection, transaction, Actor.User(userId), AuditActions.ClusterDecided, claim.ItemId, new
+            {
+                decision,
+                decided = members.Decidable.Select(m => m.Id).ToArray(),
+                skipped = members.Skipped,
+            });
+        return (members, $"Decided together with item #{claim.ItemId} as a near-duplicate." + (note is null ? "" : " " + note));
+    }
 
     private static Task CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] itemIds) =>
         itemIds.Length == 0
