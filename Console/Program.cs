@@ -2,6 +2,7 @@ using ModerationConsole.Accounts;
 using ModerationConsole.Appeals;
 using ModerationConsole.Audit;
 using ModerationConsole.Bank;
+using ModerationConsole.Cases;
 using ModerationConsole.Checks;
 using ModerationConsole.Cli;
 using ModerationConsole.Components;
@@ -16,6 +17,8 @@ using ModerationConsole.Operations;
 using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
+using ModerationConsole.Removals;
+using ModerationConsole.Retention;
 using ModerationConsole.Review;
 using ModerationConsole.Scoring;
 using ModerationConsole.Wellness;
@@ -45,6 +48,9 @@ public static class Program
             .AddReview()
             .AddEnforcement()
             .AddAppeals()
+            .AddCases()
+            .AddRetention()
+            .AddRemovals()
             .AddChecks()
             .AddWellness()
             .AddAudit()
@@ -68,6 +74,8 @@ public static class Program
         app.MapReview();
         app.MapEnforcement();
         app.MapAppeals();
+        app.MapCases();
+        app.MapRemovals();
         app.MapChecks();
         app.MapAudit();
         app.MapJobs();

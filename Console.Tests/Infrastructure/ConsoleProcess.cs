@@ -103,6 +103,7 @@ public static class ConsoleProcess
             [$"ConnectionStrings__{DataRegistration.MigrationsConnectionStringName}"] = PostgresFixture.AsOwner(connectionString),
             ["Queue__UndoWindow"] = "00:00:00",
             ["Accounts__SecondFactorRequiredFor"] = "",
+            ["Retention__Scheduled"] = "false",
         };
 
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args, bool redirectInput)

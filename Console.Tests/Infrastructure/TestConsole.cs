@@ -50,6 +50,8 @@ public sealed class TestConsole : IAsyncDisposable
             "--Queue:UndoWindow=00:00:00",
             // Admins and seniors sign in with a password alone unless a test is about the second factor.
             "--Accounts:SecondFactorRequiredFor=",
+            // The retention purge runs when a test starts it, not at every start.
+            "--Retention:Scheduled=false",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

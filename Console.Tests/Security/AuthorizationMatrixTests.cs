@@ -22,17 +22,18 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
 {
     private const string Anonymous = "anonymous";
     private const string Producer = "producer";
-    private static readonly string[] Everyone = [Anonymous, Producer, Roles.Moderator, Roles.Senior, Roles.Admin, Roles.Auditor];
-    private static readonly string[] Reviewers = [Roles.Moderator, Roles.Senior, Roles.Admin];
-    private static readonly string[] Seniors = [Roles.Senior, Roles.Admin];
+    private static readonly string[] Everyone = [Anonymous, Producer, Roles.Moderator, Roles.Senior, Roles.Specialist, Roles.Admin, Roles.Auditor];
+    private static readonly string[] Reviewers = [Roles.Moderator, Roles.Senior, Roles.Specialist, Roles.Admin];
+    private static readonly string[] Seniors = [Roles.Senior, Roles.Specialist, Roles.Admin];
     private static readonly string[] Auditors = [Roles.Auditor, Roles.Admin];
-    private static readonly string[] History = [Roles.Senior, Roles.Admin, Roles.Auditor];
+    private static readonly string[] History = [Roles.Senior, Roles.Specialist, Roles.Admin, Roles.Auditor];
     private static readonly string[] Admins = [Roles.Admin];
+    private static readonly string[] Specialists = [Roles.Specialist];
     private static readonly string[] Producers = [Producer];
-    private static readonly string[] Staff = [Roles.Moderator, Roles.Senior, Roles.Admin, Roles.Auditor];
+    private static readonly string[] Staff = [Roles.Moderator, Roles.Senior, Roles.Specialist, Roles.Admin, Roles.Auditor];
 
     private TestConsole console = null!;
-    private long itemId, jobId;
+    private long itemId, jobId, caseId, childSafetyCaseId, removalId;
 
     public async ValueTask InitializeAsync()
     {
@@ -42,6 +43,20 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         itemId = (await client.SubmitAsync(GenerationBuilder.AutoBlocked().Build())).ItemId!.Value;
         await using var connection = await console.OpenConnectionAsync();
         jobId = await connection.ExecuteScalarAsync<long>("insert into jobs (kind, parameters, hangfire_id) values ('export', '{}', 'none') returning id");
+        // A sealed case of each kind (the bundle's bytes do not matter here) and a removal request.
+        const string SealedCase =
+            """
+            insert into cases (kind, status, producer_id, user_id, summary, closed_at, sealed_at, bundle, manifest_sha256)
+            select @kind, 'closed', producer_id, user_id, 'matrix', now(), now(), '\x00', '\x00' from review_items where id = @itemId returning id
+            """;
+        caseId = await connection.ExecuteScalarAsync<long>(SealedCase, new { kind = "ncii", itemId });
+        childSafetyCaseId = await connection.ExecuteScalarAsync<long>(SealedCase, new { kind = "child_safety", itemId });
+        removalId = await connection.ExecuteScalarAsync<long>(
+            """
+            insert into removal_requests (producer_id, received_via, requester_kind, contact, ground, item_ids, due_at)
+            select producer_id, 'api', 'victim', 'someone@example.test', 'ncii', array[id], now() + interval '2 days' from review_items where id = @itemId
+            returning id
+            """, new { itemId });
         producerKey = producer.ApiKey;
     }
 
@@ -75,6 +90,13 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/admin/checks", Admins),
         (HttpMethod.Get, "/my/decisions", Reviewers),
         (HttpMethod.Get, "/rereviews", Seniors),
+        (HttpMethod.Get, "/cases", Seniors),
+        (HttpMethod.Get, $"/cases/{caseId}", Seniors),
+        (HttpMethod.Get, $"/cases/{childSafetyCaseId}", Seniors), // the page opens; CaseStore shows a child-safety case to specialists only (CaseOpeningTests)
+        (HttpMethod.Get, "/holds", Seniors),
+        (HttpMethod.Get, "/removals", Seniors),
+        (HttpMethod.Get, $"/removals/{removalId}", Seniors),
+        (HttpMethod.Get, "/admin/retention", Admins),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
@@ -86,6 +108,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, $"/audit/export/jobs/{jobId}", Auditors),
         (HttpMethod.Get, "/audit/reports/reviewers.csv", Auditors),
         (HttpMethod.Get, "/audit/reports/transparency.json", Auditors),
+        (HttpMethod.Get, $"/cases/{caseId}/bundle.zip", Seniors),
+        (HttpMethod.Get, $"/cases/{childSafetyCaseId}/bundle.zip", Specialists),
+        (HttpMethod.Get, $"/cases/{childSafetyCaseId}/cybertipline.zip", Specialists),
         // The public producer API and hub.
         (HttpMethod.Get, "/api/v1/decisions", Producers),
         (HttpMethod.Post, "/api/v1/generations", Producers),
@@ -94,6 +119,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Post, "/api/v1/checks/batch", Producers),
         (HttpMethod.Get, "/api/v1/notices", Producers),
         (HttpMethod.Get, "/api/v1/users/user-1/standing", Producers),
+        (HttpMethod.Post, "/api/v1/removal-requests", Producers),
+        (HttpMethod.Get, "/api/v1/removal-requests/some-request", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
         (HttpMethod.Get, "/openapi/v1.json", Producers),
         // Open to all: signing in, and the home page that sends each role to its own page.
@@ -220,6 +247,21 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Enforcement.NoticeTemplates>()
             .SaveAsync(auditor, "warn", "", "en", "t", "b"));
 
+        // Legal work: cases, holds, retention and removal requests.
+        var cases = console.Service<ModerationConsole.Cases.CaseStore>();
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => cases.OpenAsync(auditor, "ncii", itemId, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => cases.AddNoteAsync(auditor, caseId, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => cases.CloseAsync(auditor, caseId, "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => cases.MarkReadyAsync(auditor, childSafetyCaseId));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Retention.LegalHolds>()
+            .PlaceAsync(auditor, "item", itemId.ToString(), null, "no", null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Retention.RetentionPolicies>()
+            .SaveAsync(auditor, new ModerationConsole.Retention.RetentionPolicy(1, 1, 1)));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Removals.RemovalActions>()
+            .ActAsync(auditor, removalId, ["sexual"], "no"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => console.Service<ModerationConsole.Removals.RemovalActions>()
+            .DeclineAsync(auditor, removalId, "no"));
+
         Assert.Equal(before, await CountsAsync(connection));
     }
 
@@ -233,7 +275,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
                (select string_agg(concat(role, disabled_at is null), ' ' order by id) from users where role <> 'auditor'),
                (select string_agg(concat(key_prefix, revoked_at is null), ' ' order by id) from producers),
                (select count(*) from classifier_versions where active), (select count(*) from jobs where not cancel_requested),
-               (select count(*) from enforcements), (select count(*) from appeals where status = 'pending'), (select count(*) from notice_templates))
+               (select count(*) from enforcements), (select count(*) from appeals where status = 'pending'), (select count(*) from notice_templates),
+               (select count(*) from cases), (select count(*) from case_notes), (select count(*) from legal_holds),
+               (select string_agg(concat(status, answered_at), ' ') from removal_requests), (select approved_image_days from retention_policy))
         """)!;
 }
 

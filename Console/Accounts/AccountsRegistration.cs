@@ -64,7 +64,9 @@ public static class AccountsRegistration
             .AddPersonPolicy(Policies.History)
             .AddPersonPolicy(Policies.Bank)
             .AddPersonPolicy(Policies.TeamWellness)
-            .AddPersonPolicy(Policies.Accounts);
+            .AddPersonPolicy(Policies.Accounts)
+            .AddPersonPolicy(Policies.Cases)
+            .AddPersonPolicy(Policies.ChildSafety);
 
         builder.Services.AddSingleton<LoginThrottle>();
         // Slow down password guessing: a handful of attempts per address per minute, and per account (LoginThrottle).

@@ -31,7 +31,7 @@ public sealed class SingleSignOnOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Authority);
 
-    private static readonly string[] Precedence = [ModerationConsole.Accounts.Roles.Admin, ModerationConsole.Accounts.Roles.Senior,
+    private static readonly string[] Precedence = [ModerationConsole.Accounts.Roles.Admin, ModerationConsole.Accounts.Roles.Specialist, ModerationConsole.Accounts.Roles.Senior,
         ModerationConsole.Accounts.Roles.Moderator, ModerationConsole.Accounts.Roles.Auditor];
 
     /// <summary>The console role the provider's <paramref name="groups"/> map to, or null when none does.</summary>

@@ -151,17 +151,26 @@ public sealed class AuditChain(Db db)
     /// SHA-256 of the previous hash and the entry's canonical text: position, id, time in UTC to the microsecond (what
     /// PostgreSQL stores), actor, action, item and details as PostgreSQL prints jsonb (a normal form), one per line.
     /// </summary>
-    static byte[] Hash(byte[] previous, long position, Entry entry)
+    static byte[] Hash(byte[] previous, long position, Entry entry) =>
+        LinkHash(previous, position, entry.Id, CanonicalTime(entry.At), entry.ActorKind, entry.ActorId, entry.Action, entry.ItemId, entry.Details);
+
+    /// <summary>An entry's time as its canonical text holds it: UTC to the microsecond.</summary>
+    public static string CanonicalTime(DateTime at) =>
+        DateTime.SpecifyKind(at, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The hash of one link, from its parts (also what an evidence bundle's verifier recomputes offline).</summary>
+    public static byte[] LinkHash(byte[] previous, long position, long id, string at, string actorKind, string actorId, string action,
+        long? itemId, string details)
     {
         var canonical = string.Join('\n',
             position.ToString(CultureInfo.InvariantCulture),
-            entry.Id.ToString(CultureInfo.InvariantCulture),
-            DateTime.SpecifyKind(entry.At, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-            entry.ActorKind,
-            entry.ActorId,
-            entry.Action,
-            entry.ItemId?.ToString(CultureInfo.InvariantCulture) ?? "",
-            entry.Details);
+            id.ToString(CultureInfo.InvariantCulture),
+            at,
+            actorKind,
+            actorId,
+            action,
+            itemId?.ToString(CultureInfo.InvariantCulture) ?? "",
+            details);
         var text = Encoding.UTF8.GetBytes(canonical);
         var input = new byte[previous.Length + text.Length];
         previous.CopyTo(input, 0);

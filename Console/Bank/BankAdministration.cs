@@ -34,18 +34,41 @@ public sealed class BankAdministration(Db db, BlockBank bank)
     public async Task<long?> AddFromItemAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long userId, long itemId,
         IReadOnlyList<string> categories)
     {
-        var image = await connection.QuerySingleAsync<(System.Collections.BitArray? Pdq, short? Quality)>(
-            """
-            select i.pdq, i.pdq_quality from review_items r join images i on i.sha256 = r.image_sha256 where r.id = @itemId
-            """, new { itemId }, transaction);
-        if (image.Pdq is null)
-            throw new BankException("This image has no perceptual hash (it arrived before hashing was introduced), so it cannot be banked.");
-        var fingerprint = new PdqResult(PdqHash.FromBitString(image.Pdq), image.Quality ?? 0);
-        if (!bank.IsUsable(fingerprint))
-            throw new BankException($"This image is too plain to bank safely (PDQ quality {fingerprint.Quality}, the minimum is {bank.Options.MinQuality}): " +
-                                    "plain images hash alike, and banking it would block unrelated pictures.");
+        var (usable, problem) = await UsableFingerprintAsync(connection, transaction, itemId);
+        if (usable is not { } fingerprint) throw new BankException(problem!);
         return await BankStore.AddAsync(connection, transaction, Actor.User(userId), fingerprint.Hash, fingerprint.Quality, categories,
             "decision", itemId, null, userId);
+    }
+
+    /// <summary>
+    /// Banks an item's image in one of the dedicated banks (<see cref="BankNames"/>) on the console's own initiative, in
+    /// the caller's transaction: a confirmed child-safety case, or a removal request acted on. Returns a sentence saying
+    /// why not when the image cannot be banked (no hash, or too plain), and null when it is banked or was already.
+    /// </summary>
+    public async Task<string?> AddToBankAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, long itemId,
+        IReadOnlyList<string> categories, string bankName, string source, string note)
+    {
+        var (usable, problem) = await UsableFingerprintAsync(connection, transaction, itemId);
+        if (usable is not { } fingerprint) return problem;
+        await BankStore.AddAsync(connection, transaction, actor, fingerprint.Hash, fingerprint.Quality, categories, source, itemId, note,
+            actor.Kind == ActorKind.User ? long.Parse(actor.Id, System.Globalization.CultureInfo.InvariantCulture) : null, bankName);
+        return null;
+    }
+
+    /// <summary>The item's PDQ hash when it may be banked; otherwise a sentence saying why not.</summary>
+    private async Task<(PdqResult? Fingerprint, string? Problem)> UsableFingerprintAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        long itemId)
+    {
+        var image = await connection.QuerySingleAsync<(System.Collections.BitArray? Pdq, short? Quality)>(
+            "select i.pdq, i.pdq_quality from review_items r join images i on i.sha256 = r.image_sha256 where r.id = @itemId",
+            new { itemId }, transaction);
+        if (image.Pdq is null)
+            return (null, "This image has no perceptual hash (it arrived before hashing was introduced), so it cannot be banked.");
+        var fingerprint = new PdqResult(PdqHash.FromBitString(image.Pdq), image.Quality ?? 0);
+        return bank.IsUsable(fingerprint)
+            ? (fingerprint, null)
+            : (null, $"This image is too plain to bank safely (PDQ quality {fingerprint.Quality}, the minimum is {bank.Options.MinQuality}): " +
+                     "plain images hash alike, and banking it would block unrelated pictures.");
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ public sealed class BankEntry
     public int? Quality { get; init; }
     public string[] Categories { get; init; } = [];
     public string Source { get; init; } = "";
+    /// <summary>Which bank (<see cref="BankNames"/>).</summary>
+    public string Bank { get; init; } = BankNames.General;
     public long? ItemId { get; init; }
     public string? Note { get; init; }
     public string? AddedBy { get; init; }
@@ -29,6 +31,17 @@ public sealed class BankChange
 }
 
 /// <summary>
+/// The banks one block bank holds: hashes banked by moderators and imported lists, hashes of confirmed child-safety
+/// images (Cases), and the victim bank of images taken down on a removal request. All of them block at ingest.
+/// </summary>
+public static class BankNames
+{
+    public const string General = "general";
+    public const string ChildSafety = "child_safety";
+    public const string Victim = "victim";
+}
+
+/// <summary>
 /// The block bank's SQL. Every change takes the bank's advisory lock for the rest of its transaction and stamps the
 /// entry with the next change number, so change numbers are handed out in commit order and readers never skip one.
 /// </summary>
@@ -38,20 +51,21 @@ public static class BankStore
 
     /// <summary>Adds a hash (unless an active entry holds the very same hash); returns the entry id, or null when it was there already.</summary>
     public static async Task<long?> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor,
-        PdqHash hash, int? quality, IReadOnlyList<string> categories, string source, long? itemId, string? note, long? addedBy)
+        PdqHash hash, int? quality, IReadOnlyList<string> categories, string source, long? itemId, string? note, long? addedBy,
+        string bank = BankNames.General)
     {
         await connection.ExecuteAsync("select pg_advisory_xact_lock(@ChangeLock)", new { ChangeLock }, transaction);
         var id = await connection.QuerySingleOrDefaultAsync<long?>(
             """
-            insert into block_bank (pdq, quality, categories, source, item_id, note, added_by, change_seq)
-            values (@pdq::bit(256), @quality, @categories, @source, @itemId, @note, @addedBy, nextval('block_bank_changes'))
+            insert into block_bank (pdq, quality, categories, source, item_id, note, added_by, change_seq, bank)
+            values (@pdq::bit(256), @quality, @categories, @source, @itemId, @note, @addedBy, nextval('block_bank_changes'), @bank)
             on conflict (pdq) where removed_at is null do nothing
             returning id
             """,
-            new { pdq = hash, quality = (short?)quality, categories = categories.ToArray(), source, itemId, note, addedBy }, transaction);
+            new { pdq = hash, quality = (short?)quality, categories = categories.ToArray(), source, itemId, note, addedBy, bank }, transaction);
         if (id is not null)
             await AuditLog.AppendAsync(connection, transaction, actor, AuditActions.BankAdded, itemId,
-                new { entry = id, pdq = hash.ToString(), quality, categories, source, note });
+                new { entry = id, pdq = hash.ToString(), quality, categories, source, note, bank });
         return id;
     }
 
@@ -85,7 +99,7 @@ public static class BankStore
     {
         var rows = await connection.QueryAsync<BankEntry>(
             """
-            select b.id, b.pdq as hash, b.quality::int as quality, b.categories, b.source, b.item_id as itemid, b.note,
+            select b.id, b.pdq as hash, b.quality::int as quality, b.categories, b.source, b.bank, b.item_id as itemid, b.note,
                    u.email as addedby, b.added_at as addedat
             from block_bank b left join users u on u.id = b.added_by
             where b.removed_at is null and (@beforeId::bigint is null or b.id < @beforeId)

@@ -11,7 +11,7 @@ public static class CommandLine
                                             streams simulated traffic through the public ingest hub
           migrate                           apply pending database migrations and install the default policy
           user add EMAIL --role ROLE        create a person; the password is read from standard input
-                                            (roles: moderator, senior, admin, auditor)
+                                            (roles: moderator, senior, specialist, admin, auditor)
           user role EMAIL --role ROLE       give a person another role (audited; their sessions follow)
           user password EMAIL               set a new password, read from standard input; every session of
                                             the person ends (audited)
@@ -27,6 +27,9 @@ public static class CommandLine
                                             convert a TF.js layers model (folder or npm .tgz) into the models folder
           score [--model NAME] FILE...      score images with an image classifier; one JSON line per file
           hash FILE...                      print each image's PDQ hash as Meta's tools do: pdqhex,quality,file
+          case verify BUNDLE                check a case's evidence bundle offline: every file's hashes, each
+                                            image's SHA-256 and PDQ, the audit entries' chain hashes; exit 1
+                                            naming what does not match
           audit verify                      re-compute the audit log's hash chain; exit 1 naming the first
                                             entry that does not match
           bench NAME|all|list [options]     run a benchmark on a scratch database; prints each figure, its
@@ -52,6 +55,7 @@ public static class CommandLine
                 "producer" => await AdminCommands.ProducerAsync(arguments),
                 "simulate" => await SimulateCommand.RunAsync(arguments),
                 "audit" => await AdminCommands.AuditAsync(arguments),
+                "case" => CaseCommand.Run(arguments, System.Console.Out, System.Console.Error),
                 "hash" => HashCommand.Run(arguments, System.Console.Out, System.Console.Error),
                 "model" => await ModelCommand.RunAsync(arguments),
                 "score" => await ScoreCommand.RunAsync(arguments, System.Console.Out),

@@ -8,6 +8,7 @@ public static class DemoAccounts
         ("admin@demo.local", "demo-admin-password", Accounts.Roles.Admin),
         ("moderator@demo.local", "demo-moderator-password", Accounts.Roles.Moderator),
         ("senior@demo.local", "demo-senior-password", Accounts.Roles.Senior),
+        ("specialist@demo.local", "demo-specialist-password", Accounts.Roles.Specialist),
         ("auditor@demo.local", "demo-auditor-password", Accounts.Roles.Auditor),
     ];
 

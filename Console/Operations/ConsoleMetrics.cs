@@ -18,10 +18,10 @@ public sealed class ConsoleMetrics : BackgroundService
     private readonly Db db;
     private readonly IOptions<OperationsOptions> options;
     private readonly ILogger<ConsoleMetrics> logger;
-    private volatile Snapshot current = new([], [], 0, 0);
+    private volatile Snapshot current = new([], [], 0, 0, 0, 0);
 
     private sealed record Snapshot(IReadOnlyList<QueueCount> Queues, IReadOnlyList<(bool Automated, string Decision, long Count)> LastHour,
-        long RunningJobs, long UnsealedAuditEntries);
+        long RunningJobs, long UnsealedAuditEntries, long OpenRemovals, long OverdueRemovals);
 
     public ConsoleMetrics(QueueCountsReader queues, Db db, IOptions<OperationsOptions> options, CircuitCounter circuits,
         Enforcement.LadderHints ladder, ILogger<ConsoleMetrics> logger)
@@ -45,6 +45,9 @@ public sealed class ConsoleMetrics : BackgroundService
             "Blocks written again in a transaction because the user's language or the notice templates changed (this instance)");
         meter.CreateObservableGauge("moderation.audit.unsealed", () => current.UnsealedAuditEntries, "{entry}",
             "Audit entries not yet chained (normally a second's worth)");
+        meter.CreateObservableGauge("moderation.removals.open", () => current.OpenRemovals, "{request}", "Removal requests waiting for an answer");
+        meter.CreateObservableGauge("moderation.removals.overdue", () => current.OverdueRemovals, "{request}",
+            "Removal requests past their deadline (48 hours for NCII)");
     }
 
     /// <summary>
@@ -66,11 +69,13 @@ public sealed class ConsoleMetrics : BackgroundService
             {
                 var lastHour = await db.ReadAsync(c => c.QueryAsync<(bool, string, long)>(
                     "select automated, decision, count(*) from decisions where decided_at > now() - interval '1 hour' group by 1, 2"), stoppingToken);
-                var (jobs, unsealed) = await db.ReadAsync(c => c.QuerySingleAsync<(long, long)>(
+                var (jobs, unsealed, openRemovals, overdueRemovals) = await db.ReadAsync(c => c.QuerySingleAsync<(long, long, long, long)>(
                     $"""
-                    select (select count(*) from jobs where state in ('queued', 'running')), ({UnsealedSinceLastSeal})
+                    select (select count(*) from jobs where state in ('queued', 'running')), ({UnsealedSinceLastSeal}),
+                           (select count(*) from removal_requests where status = 'open'),
+                           (select count(*) from removal_requests where status = 'open' and due_at < now())
                     """), stoppingToken);
-                current = new Snapshot(await queues.ReadAsync(stoppingToken), lastHour.ToList(), jobs, unsealed);
+                current = new Snapshot(await queues.ReadAsync(stoppingToken), lastHour.ToList(), jobs, unsealed, openRemovals, overdueRemovals);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

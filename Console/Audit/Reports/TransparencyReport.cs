@@ -26,6 +26,21 @@ public sealed record TransparencyReport(
     public ComplaintTotals Complaints { get; init; } = new();
     /// <summary>Complaints by basis: "decision:category" or "account:action".</summary>
     public IReadOnlyList<CountRow> ComplaintsByBasis { get; init; } = [];
+    /// <summary>Cases, CyberTipline reports and removal requests of the period (Cases/, Removals/).</summary>
+    public LegalTotals Legal { get; init; } = new();
+
+    public sealed class LegalTotals
+    {
+        public long CasesOpened { get; init; }
+        /// <summary>Child-safety cases reported to NCMEC's CyberTipline in the period.</summary>
+        public long CyberTiplineReports { get; init; }
+        public long RemovalRequests { get; init; }
+        public long RemovalRequestsActioned { get; init; }
+        public long RemovalRequestsDeclined { get; init; }
+        /// <summary>Median hours from receiving a removal request to acting on it, over those acted on.</summary>
+        public double? MedianHoursToRemove { get; init; }
+        public long RemovalRequestsOverdueWhenAnswered { get; init; }
+    }
 
     public sealed class CountRow
     {
@@ -132,10 +147,22 @@ public sealed class TransparencyReports(Db db)
             where a.received_at >= @From and a.received_at < @To
             group by 1 order by count desc, key
             """, period);
+        var legal = await c.QuerySingleAsync<TransparencyReport.LegalTotals>(
+            """
+            select (select count(*) from cases where opened_at >= @From and opened_at < @To) as casesopened,
+                   (select count(*) from cases where kind = 'child_safety' and reported_at >= @From and reported_at < @To) as cybertiplinereports,
+                   count(*) as removalrequests,
+                   count(*) filter (where status = 'actioned') as removalrequestsactioned,
+                   count(*) filter (where status = 'declined') as removalrequestsdeclined,
+                   percentile_cont(0.5) within group (order by extract(epoch from answered_at - received_at) / 3600)
+                       filter (where status = 'actioned') as medianhourstoremove,
+                   count(*) filter (where answered_at > due_at) as removalrequestsoverduewhenanswered
+            from removal_requests where received_at >= @From and received_at < @To
+            """, period);
         return new TransparencyReport(period, totals.Decisions, totals.Restrictions, totals.Automated, totals.Human,
             totals.MedianAutomated, totals.MedianHuman, totals.Reversals, categories.AsList(), territories.AsList())
         {
-            AccountActions = actions.AsList(), Complaints = complaints, ComplaintsByBasis = basis.AsList(),
+            AccountActions = actions.AsList(), Complaints = complaints, ComplaintsByBasis = basis.AsList(), Legal = legal,
         };
     }, ct);
 
