@@ -63,11 +63,12 @@ public sealed class RemovalIntake(Db db, IOptions<RemovalOptions> options)
         var errors = new List<FieldError>();
         var fields = CheckCommon(requesterKind, requesterName, contact, ground, details, userId, errors);
         var items = new List<long>();
-        foreach (var part in (itemIds ?? "").Split([',', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var parts = (itemIds ?? "").Split([',', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var part in parts)
             if (long.TryParse(part.TrimStart('#'), out var itemId) && itemId > 0) items.Add(itemId);
             else errors.Add(new FieldError("itemIds", $"'{part}' is not an item number"));
         if (items.Count > MaxItems) errors.Add(new FieldError("itemIds", $"at most {MaxItems} items per request"));
-        if (items.Count == 0 && fields.UserId is null) errors.Add(new FieldError("itemIds", "name the items, or the user whose items must come down"));
+        if (parts.Length == 0 && fields.UserId is null) errors.Add(new FieldError("itemIds", "name the items, or the user whose items must come down"));
         if (producerId is null) errors.Add(new FieldError("producer", "choose the producer the generations came from"));
         if (errors.Count > 0) throw new FieldErrorsException(errors);
 
