@@ -44,8 +44,8 @@ public sealed class ProducerApiDocumentTests(PostgresFixture postgres) : IAsyncL
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"])
                 .Select(method => $"{method} {endpoint.RoutePattern.RawText}"))
             .Order().ToList();
-        Assert.Equal(["GET /api/v1/decisions", "GET /api/v1/notices", "GET /api/v1/users/{userId}/standing", "POST /api/v1/appeals", "POST /api/v1/checks",
-            "POST /api/v1/checks/batch", "POST /api/v1/generations"], routed);
+        Assert.Equal(["GET /api/v1/decisions", "GET /api/v1/notices", "GET /api/v1/removal-requests/{requestId}", "GET /api/v1/users/{userId}/standing",
+            "POST /api/v1/appeals", "POST /api/v1/checks", "POST /api/v1/checks/batch", "POST /api/v1/generations", "POST /api/v1/removal-requests"], routed);
         Assert.Equal(routed, documented);
 
         var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
@@ -67,6 +67,8 @@ public sealed class ProducerApiDocumentTests(PostgresFixture postgres) : IAsyncL
         Assert.True(schemas.GetProperty("IngestReceipt").GetProperty("properties").TryGetProperty("itemId", out _));
         Assert.True(schemas.GetProperty("DecisionNotice").GetProperty("properties").TryGetProperty("overturns", out _));
         Assert.True(schemas.GetProperty("FieldErrors").GetProperty("properties").TryGetProperty("errors", out _));
+        Assert.True(schemas.GetProperty("RemovalRequestBody").GetProperty("properties").TryGetProperty("generationIds", out _));
+        Assert.True(schemas.GetProperty("RemovalReceipt").GetProperty("properties").TryGetProperty("dueAt", out _));
 
         var submit = root.GetProperty("paths").GetProperty("/api/v1/generations").GetProperty("post").GetProperty("responses");
         Assert.Equal(["200", "400", "401", "413", "422", "503"], submit.EnumerateObject().Select(r => r.Name).Order().ToArray());
