@@ -108,6 +108,10 @@ public sealed class ReportAndEvidenceTests(PostgresFixture postgres) : ConsoleWi
         Assert.Contains(manifest.Audit, e => e.Action == "item.decided" && e.ItemId == items[0]);
         Assert.Contains(manifest.Audit, e => e.Action == CaseAuditActions.Ready);
         Assert.Equal(CaseStatuses.Reported, (await Cases.ReadAsync(specialist, caseId))!.Status);
+
+        var report = await console.Service<ModerationConsole.Audit.Reports.TransparencyReports>()
+            .ForAsync(new ModerationConsole.Audit.Reports.ReportPeriod(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)));
+        Assert.Equal((1L, 1L), (report.Legal.CasesOpened, report.Legal.CyberTiplineReports));
     }
 
     [Fact]

@@ -374,4 +374,20 @@ public sealed class GenerationCheckTests(PostgresFixture postgres) : IAsyncLifet
         var days = (await connection.QueryAsync<(string, long)>("select verdict, checks from generation_check_days order by verdict")).ToList();
         Assert.Equal([("allow", 3L), ("require_verification", 1L)], days);
     }
+
+    [Fact]
+    public async Task A_legal_hold_on_a_user_keeps_their_checks_from_pruning()
+    {
+        await AskAsync(Check("held-user"));
+        await AskAsync(Check("other-user"));
+        await using (var owner = await console.OpenOwnerConnectionAsync())
+            await owner.ExecuteAsync("update generation_checks set checked_at = now() - interval '40 days'");
+        var (_, senior) = await console.PersonAsync(Roles.Senior);
+        await console.Service<ModerationConsole.Retention.LegalHolds>().PlaceAsync(senior, "user", "held-user", producerId, "Preservation request 7.", null);
+
+        Assert.Equal(1, await console.Service<CheckPruning>().PruneAsync(CancellationToken.None));
+
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal("held-user", await connection.ExecuteScalarAsync<string>("select string_agg(user_id, ',') from generation_checks"));
+    }
 }

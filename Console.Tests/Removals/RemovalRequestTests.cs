@@ -112,6 +112,12 @@ public sealed class RemovalRequestTests(PostgresFixture postgres) : ConsoleWithP
         Assert.Equal(Routes.AutoBlocked, edit.Route);
         var twice = await Assert.ThrowsAsync<RemovalException>(() => removals.DeclineAsync(senior, id, "no"));
         Assert.Contains("already actioned", twice.Message);
+
+        var report = await console.Service<ModerationConsole.Audit.Reports.TransparencyReports>()
+            .ForAsync(new ModerationConsole.Audit.Reports.ReportPeriod(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)));
+        Assert.Equal((1L, 1L, 0L, 0L), (report.Legal.RemovalRequests, report.Legal.RemovalRequestsActioned, report.Legal.RemovalRequestsDeclined,
+            report.Legal.RemovalRequestsOverdueWhenAnswered));
+        Assert.NotNull(report.Legal.MedianHoursToRemove);
     }
 
     [Fact]
