@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Hosting;
 using ModerationConsole.Accounts;
 using ModerationConsole.Jobs;
 using ModerationConsole.Retention;
@@ -154,6 +155,21 @@ public sealed class RetentionTests(PostgresFixture postgres) : ConsoleWithProduc
         await purge;
 
         Assert.Equal([items[1]], (await GoneAsync(items)).ImagesGone);
+    }
+
+    [Fact]
+    public async Task The_schedule_starts_one_purge_a_day_which_runs_as_a_background_job()
+    {
+        var old = await DecidedAsync(1, blocked: false, daysAgo: 100);
+        var schedule = console.Services.GetServices<IHostedService>().OfType<RetentionSchedule>().Single();
+
+        Assert.True(await schedule.StartIfDueAsync(CancellationToken.None));
+        Assert.False(await schedule.StartIfDueAsync(CancellationToken.None));
+
+        await using var connection = await console.OpenConnectionAsync();
+        await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<string>("select state from jobs where kind = 'retention'") == JobStates.Succeeded,
+            () => "the purge job did not succeed");
+        Assert.Equal(old, (await GoneAsync(old)).ImagesGone);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ModerationConsole.Accounts;
 using ModerationConsole.Ingest;
@@ -9,8 +8,6 @@ namespace ModerationConsole.Appeals;
 /// <summary>POST /api/v1/appeals: the producer submits its user's appeal.</summary>
 public static class AppealEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapAppealApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/appeals", SubmitAsync)
@@ -25,26 +22,7 @@ public static class AppealEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<AppealReceipt>, UnprocessableEntity<FieldErrors>, BadRequest<FieldErrors>>> SubmitAsync(
-        HttpContext http, AppealIntake intake)
-    {
-        AppealRequest request;
-        try
-        {
-            request = await JsonSerializer.DeserializeAsync<AppealRequest>(http.Request.Body, Json, http.RequestAborted)
-                      ?? throw new JsonException("The body is empty.");
-        }
-        catch (JsonException ex)
-        {
-            return TypedResults.BadRequest(FieldErrors.OfJson(ex));
-        }
-        try
-        {
-            return TypedResults.Ok(await intake.SubmitAsync(http.User.ProducerId(), request, http.RequestAborted));
-        }
-        catch (FieldErrorsException refused)
-        {
-            return TypedResults.UnprocessableEntity(new FieldErrors(refused.Errors));
-        }
-    }
+    private static Task<Results<Ok<AppealReceipt>, UnprocessableEntity<FieldErrors>, BadRequest<FieldErrors>>> SubmitAsync(
+        HttpContext http, AppealIntake intake) =>
+        JsonSubmission.HandleAsync<AppealRequest, AppealReceipt>(http, intake.SubmitAsync);
 }

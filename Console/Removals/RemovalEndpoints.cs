@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ModerationConsole.Ingest;
 using ModerationConsole.Producers;
@@ -8,8 +7,6 @@ namespace ModerationConsole.Removals;
 /// <summary>The producer's side of removal requests: POST one, GET where it stands (docs/contract.md).</summary>
 public static class RemovalEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapRemovalApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/removal-requests", SubmitAsync)
@@ -30,28 +27,9 @@ public static class RemovalEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<RemovalReceipt>, UnprocessableEntity<FieldErrors>, BadRequest<FieldErrors>>> SubmitAsync(
-        HttpContext http, RemovalIntake intake)
-    {
-        RemovalRequestBody body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<RemovalRequestBody>(http.Request.Body, Json, http.RequestAborted)
-                   ?? throw new JsonException("The body is empty.");
-        }
-        catch (JsonException ex)
-        {
-            return TypedResults.BadRequest(FieldErrors.OfJson(ex));
-        }
-        try
-        {
-            return TypedResults.Ok(await intake.SubmitAsync(http.User.ProducerId(), body, http.RequestAborted));
-        }
-        catch (FieldErrorsException refused)
-        {
-            return TypedResults.UnprocessableEntity(new FieldErrors(refused.Errors));
-        }
-    }
+    private static Task<Results<Ok<RemovalReceipt>, UnprocessableEntity<FieldErrors>, BadRequest<FieldErrors>>> SubmitAsync(
+        HttpContext http, RemovalIntake intake) =>
+        JsonSubmission.HandleAsync<RemovalRequestBody, RemovalReceipt>(http, intake.SubmitAsync);
 
     private static async Task<Results<Ok<RemovalStatus>, NotFound>> StatusAsync(string requestId, HttpContext http, RemovalActions removals) =>
         await removals.StatusAsync(http.User.ProducerId(), requestId, http.RequestAborted) is { } status

@@ -20,9 +20,12 @@ public sealed class RetentionPolicies(Db db)
     public const string PolicyChanged = "retention.policy_changed";
     public const int MaxDays = 36_500;
 
+    /// <summary>Reads the policy's one row as a <see cref="RetentionPolicy"/>.</summary>
+    internal const string SelectSql =
+        "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy";
+
     public Task<RetentionPolicy> ReadAsync(CancellationToken ct = default) =>
-        db.ReadAsync(c => c.QuerySingleAsync<RetentionPolicy>(
-            "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy"), ct);
+        db.ReadAsync(c => c.QuerySingleAsync<RetentionPolicy>(SelectSql), ct);
 
     public Task SaveAsync(ClaimsPrincipal user, RetentionPolicy policy, CancellationToken ct = default)
     {
@@ -32,9 +35,7 @@ public sealed class RetentionPolicies(Db db)
             if (days is < 1 or > MaxDays) throw new RetentionException($"{field}: between 1 and {MaxDays} days, or empty to keep it.");
         return db.InTransactionAsync(async (connection, transaction) =>
         {
-            var before = await connection.QuerySingleAsync<RetentionPolicy>(
-                "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy for update",
-                transaction: transaction);
+            var before = await connection.QuerySingleAsync<RetentionPolicy>($"{SelectSql} for update", transaction: transaction);
             await connection.ExecuteAsync(
                 """
                 update retention_policy set approved_image_days = @ApprovedImageDays, blocked_image_days = @BlockedImageDays,
@@ -50,8 +51,7 @@ public sealed class RetentionPolicies(Db db)
         user.UserIdUnder(Policies.Admin, "Only admins see the retention preview.");
         return db.ReadAsync(async c =>
         {
-            var policy = await c.QuerySingleAsync<RetentionPolicy>(
-                "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy");
+            var policy = await c.QuerySingleAsync<RetentionPolicy>(SelectSql);
             return await c.QuerySingleAsync<RetentionPreview>(
                 """
                 select (select count(*) from images i where i.purged_at is null

@@ -36,9 +36,7 @@ public sealed class RetentionPurge(Db db, Microsoft.Extensions.Options.IOptions<
             var chunk = await db.InTransactionAsync(async (connection, transaction) =>
             {
                 await connection.ExecuteAsync("select pg_advisory_xact_lock_shared(@RetentionLock)", new { LegalHolds.RetentionLock }, transaction);
-                var policy = await connection.QuerySingleAsync<RetentionPolicy>(
-                    "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy",
-                    transaction: transaction);
+                var policy = await connection.QuerySingleAsync<RetentionPolicy>(RetentionPolicies.SelectSql, transaction: transaction);
                 var range = await connection.QuerySingleAsync<(long? Last, int Count)>(
                     "select max(id), count(*)::int from (select id from review_items where status = 'decided' and id > @after order by id limit @chunkSize) c",
                     new { after, chunkSize }, transaction);
@@ -108,14 +106,21 @@ public sealed class RetentionSchedule(Db db, JobStore jobs, Microsoft.Extensions
     /// <summary>Starts a purge when none was started within <see cref="RetentionOptions.Every"/>; true when it did.</summary>
     public async Task<bool> StartIfDueAsync(CancellationToken ct)
     {
-        var due = await db.InTransactionAsync(async (connection, transaction) =>
-            await connection.ExecuteScalarAsync<bool>("select pg_try_advisory_xact_lock(@ScheduleLock)", new { ScheduleLock }, transaction)
-            && !await connection.ExecuteScalarAsync<bool>(
-                "select exists (select 1 from jobs where kind = @JobKind and requested_at > now() - @every)",
-                new { RetentionPurge.JobKind, every = options.Value.Every }, transaction), ct);
-        if (!due) return false;
-        await jobs.StartAsync(RetentionPurge.JobKind, new { }, Actor.Console, null, ct);
-        return true;
+        // A session lock held across the check and the start: two instances never both find no recent purge and start one.
+        await using var connection = await db.DataSource.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>("select pg_try_advisory_lock(@ScheduleLock)", new { ScheduleLock })) return false;
+        try
+        {
+            if (await connection.ExecuteScalarAsync<bool>("select exists (select 1 from jobs where kind = @JobKind and requested_at > now() - @every)",
+                    new { RetentionPurge.JobKind, every = options.Value.Every }))
+                return false;
+            await jobs.StartAsync(RetentionPurge.JobKind, new { }, Actor.Console, null, ct);
+            return true;
+        }
+        finally
+        {
+            await connection.ExecuteAsync("select pg_advisory_unlock(@ScheduleLock)", new { ScheduleLock });
+        }
     }
 }
 
