@@ -69,8 +69,23 @@ public sealed class CaseFlowTests(PostgresFixture postgres)
         var verification = BundleVerifier.Verify(bytes);
         Assert.True(verification.Intact, string.Join("; ", verification.Problems));
 
+        // The senior who confirmed the block no longer sees the image on the item page.
+        await using (var senior = await BrowserSession.StartAsync(console.BaseAddress))
+        {
+            await senior.SignInAsync("senior@example.test", TestData.Password);
+            await senior.Page.GotoAsync($"/items/{await ItemOfCaseAsync(db, verification.CaseId!.Value)}");
+            await Assertions.Expect(senior.Page.GetByTestId("item-image-withheld")).ToBeVisibleAsync();
+            await Assertions.Expect(senior.Page.GetByTestId("item-image")).ToHaveCountAsync(0);
+        }
+
         await using var connection = new NpgsqlConnection(db);
         Assert.Equal(verification.ManifestSha256, await connection.ExecuteScalarAsync<string>(
             "select details ->> 'manifestSha256' from audit_log where action = 'case.sealed'"));
+    }
+
+    private static async Task<long> ItemOfCaseAsync(string db, long caseId)
+    {
+        await using var connection = new NpgsqlConnection(db);
+        return await connection.ExecuteScalarAsync<long>("select item_id from case_items where case_id = @caseId", new { caseId });
     }
 }

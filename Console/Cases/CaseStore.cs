@@ -72,6 +72,12 @@ public sealed partial class CaseStore(Db db, CaseOpening opening, EvidenceSealin
         }, ct);
     }
 
+    /// <summary>Whether an item belongs to a child-safety case (its image is then for specialists only).</summary>
+    public Task<bool> InChildSafetyCaseAsync(long itemId, CancellationToken ct = default) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<bool>(
+            "select exists (select 1 from case_items ci join cases c on c.id = ci.case_id where ci.item_id = @itemId and c.kind = 'child_safety')",
+            new { itemId }), ct);
+
     /// <summary>The cases an item belongs to that the caller may see (child-safety ones only for specialists).</summary>
     public Task<IReadOnlyList<CaseSummary>> OfItemAsync(ClaimsPrincipal user, long itemId, CancellationToken ct = default)
     {
