@@ -71,6 +71,7 @@ public static class Program
 
         app.MapAccounts();
         app.MapIngest();
+        app.MapProducers();
         app.MapReview();
         app.MapEnforcement();
         app.MapAppeals();

@@ -45,7 +45,7 @@ public sealed class ProducerApiDocumentTests(PostgresFixture postgres) : IAsyncL
                 .Select(method => $"{method} {endpoint.RoutePattern.RawText}"))
             .Order().ToList();
         Assert.Equal(["GET /api/v1/decisions", "GET /api/v1/notices", "GET /api/v1/removal-requests/{requestId}", "GET /api/v1/users/{userId}/standing",
-            "POST /api/v1/appeals", "POST /api/v1/checks", "POST /api/v1/checks/batch", "POST /api/v1/generations", "POST /api/v1/removal-requests"], routed);
+            "POST /api/v1/appeals", "POST /api/v1/capabilities", "POST /api/v1/checks", "POST /api/v1/checks/batch", "POST /api/v1/generations", "POST /api/v1/removal-requests"], routed);
         Assert.Equal(routed, documented);
 
         var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
@@ -66,6 +66,8 @@ public sealed class ProducerApiDocumentTests(PostgresFixture postgres) : IAsyncL
         Assert.True(schemas.GetProperty("FlaggedGeneration").GetProperty("properties").TryGetProperty("generationId", out _));
         Assert.True(schemas.GetProperty("IngestReceipt").GetProperty("properties").TryGetProperty("itemId", out _));
         Assert.True(schemas.GetProperty("DecisionNotice").GetProperty("properties").TryGetProperty("overturns", out _));
+        Assert.True(schemas.GetProperty("DecisionNotice").GetProperty("properties").TryGetProperty("marking", out _));
+        Assert.True(schemas.GetProperty("Marking").GetProperty("properties").TryGetProperty("c2paAssertions", out _));
         Assert.True(schemas.GetProperty("FieldErrors").GetProperty("properties").TryGetProperty("errors", out _));
         Assert.True(schemas.GetProperty("RemovalRequestBody").GetProperty("properties").TryGetProperty("generationIds", out _));
         Assert.True(schemas.GetProperty("RemovalReceipt").GetProperty("properties").TryGetProperty("dueAt", out _));

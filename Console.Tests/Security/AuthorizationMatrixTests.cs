@@ -120,6 +120,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/api/v1/notices", Producers),
         (HttpMethod.Get, "/api/v1/users/user-1/standing", Producers),
         (HttpMethod.Post, "/api/v1/removal-requests", Producers),
+        (HttpMethod.Post, "/api/v1/capabilities", Producers),
         (HttpMethod.Get, "/api/v1/removal-requests/some-request", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
         (HttpMethod.Get, "/openapi/v1.json", Producers),

@@ -8,6 +8,9 @@ namespace ModerationConsole.Audit;
 /// <summary>What auditors filter on. Every field is optional; times are UTC, From inclusive and To exclusive.</summary>
 public sealed record AuditFilter
 {
+    /// <summary>The <see cref="Decision"/> value that selects blocks and restricted outcomes together.</summary>
+    public const string Restricting = "restricting";
+
     public DateTimeOffset? From { get; init; }
     public DateTimeOffset? To { get; init; }
     /// <summary>The moderator (email) who decided or acted.</summary>
@@ -28,7 +31,7 @@ public sealed record AuditFilter
 public sealed record DecisionRecord(
     long Id, DateTimeOffset DecidedAt, string Decision, IReadOnlyList<string> Categories, bool Automated, string? Moderator,
     string Reason, string? Note, long ItemId, string GenerationId, string Producer, string PlatformUser, string? Jurisdiction,
-    string Route, DateTimeOffset CreatedAt, DateTimeOffset ReceivedAt);
+    string Route, DateTimeOffset CreatedAt, DateTimeOffset ReceivedAt, string? Outcome = null);
 
 public sealed record AuditRecord(
     long Id, DateTimeOffset At, string ActorKind, string ActorId, string? Actor, string Action, long? ItemId, string Details);
@@ -46,7 +49,7 @@ public sealed class AuditSearch(Db db)
         """
         d.id, d.decided_at as decidedat, d.decision, d.categories, d.automated, u.email as moderator, d.reason, d.note,
         d.item_id as itemid, r.generation_id as generationid, p.name as producer, r.user_id as platformuser, r.jurisdiction,
-        r.route, r.created_at as createdat, r.received_at as receivedat
+        r.route, r.created_at as createdat, r.received_at as receivedat, d.outcome
         """;
 
     internal const string DecisionTables =
@@ -133,7 +136,9 @@ public sealed class AuditSearch(Db db)
         if (f.To is { } to) Add("d.decided_at < @to", "to", to);
         if (Text(f.Moderator) is { } moderator) Add("lower(u.email) = lower(@moderator)", "moderator", moderator);
         if (Text(f.Category) is { } category) Add("@category = any(d.categories)", "category", category);
-        if (Text(f.Decision) is { } decision) Add("d.decision = @decision", "decision", decision);
+        // "restricting": every decision the DSA asks a statement of reasons for, blocks and restricted outcomes (Policy/Outcomes.cs).
+        if (Text(f.Decision) is AuditFilter.Restricting) where.Append(" and (d.decision = 'blocked' or d.outcome is not null)");
+        else if (Text(f.Decision) is { } decision) Add("d.decision = @decision", "decision", decision);
         if (f.Automated is { } automated) Add("d.automated = @automated", "automated", automated);
         if (Text(f.Producer) is { } producer) Add("p.name = @producer", "producer", producer);
         if (Text(f.PlatformUser) is { } user) Add("r.user_id = @user", "user", user);
@@ -180,9 +185,10 @@ public sealed class AuditSearch(Db db)
         public string Route { get; init; } = "";
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset ReceivedAt { get; init; }
+        public string? Outcome { get; init; }
 
         public DecisionRecord ToRecord() => new(Id, DecidedAt, Decision, Categories, Automated, Moderator, Reason, Note, ItemId,
-            GenerationId, Producer, PlatformUser, Jurisdiction, Route, CreatedAt, ReceivedAt);
+            GenerationId, Producer, PlatformUser, Jurisdiction, Route, CreatedAt, ReceivedAt, Outcome);
     }
 
     internal sealed class AuditRow

@@ -89,7 +89,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
                 ("automated", decision.Automated), ("decidedBy", decision.DecidedBy), ("overturns", decision.Overturns),
                 ("actorKind", actor.KindText), ("actorId", actor.Id), ("decidedAt", decision.DecidedAt?.UtcDateTime),
                 ("action", decision.Overturns is null ? AuditActions.ItemDecided : AuditActions.DecisionOverturned),
-                ("details", AuditDetails(decision)));
+                ("details", AuditDetails(decision)), ("outcome", decision.Outcome));
             batch.BatchCommands.Add(insert);
 
             var change = await StrikeChangeAsync(batch.Connection!, batch.Transaction, decision);
@@ -146,14 +146,9 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     private static Actor ActorOf(PendingDecision decision) => decision.DecidedBy is { } userId ? Actor.User(userId) : Actor.Console;
 
     /// <summary>The decision's audit details before its id is added (internal for bench ingest's COPY rows).</summary>
-    internal static string AuditDetails(PendingDecision decision) => JsonSerializer.Serialize(new
-    {
-        decision.Decision,
-        decision.Categories,
-        decision.Note,
-        decision.Automated,
-        decision.Overturns,
-    }, Json);
+    internal static string AuditDetails(PendingDecision decision) => decision.Outcome is null
+        ? JsonSerializer.Serialize(new { decision.Decision, decision.Categories, decision.Note, decision.Automated, decision.Overturns }, Json)
+        : JsonSerializer.Serialize(new { decision.Decision, decision.Categories, decision.Note, decision.Automated, decision.Overturns, decision.Outcome }, Json);
 
     private static NpgsqlBatchCommand NewDecisionsCommand(IReadOnlyList<PendingDecision> pending)
     {
@@ -171,6 +166,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             ("actorKinds", actors.Select(a => a.KindText).ToArray()),
             ("actorIds", actors.Select(a => a.Id).ToArray()),
             ("details", pending.Select(AuditDetails).ToArray()),
+            ("outcomes", pending.Select(d => d.Outcome).ToArray()),
             ("action", AuditActions.ItemDecided),
             ("blocked", DecisionKinds.Blocked));
     }
@@ -185,13 +181,13 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
         with input as (
             select * from unnest(@itemIds::bigint[], @producerIds::bigint[], @userIds::text[], @decisions::text[],
                                  @categories::jsonb[], @reasons::text[], @notes::text[], @decidedBy::bigint[],
-                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[], @decidedAt::timestamptz[])
+                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[], @decidedAt::timestamptz[], @outcomes::text[])
                  with ordinality as i (item_id, producer_id, user_id, decision, categories, reason, note, decided_by,
-                                       actor_kind, actor_id, details, decided_at, n)),
+                                       actor_kind, actor_id, details, decided_at, outcome, n)),
         decided as (
-            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at)
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at, outcome)
             select item_id, producer_id, decision, array(select jsonb_array_elements_text(categories)), reason, note,
-                   decided_by is null, decided_by, coalesce(decided_at, now())
+                   decided_by is null, decided_by, coalesce(decided_at, now()), outcome
             from input order by n
             returning id, item_id),
         audited as (
@@ -209,9 +205,9 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     private const string InsertDecisionSql =
         $"""
         with decided as (
-            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns, decided_at)
+            insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, overturns, decided_at, outcome)
             values (@itemId, @producerId, @decision, @categories, @reason, @note, @automated, @decidedBy, @overturns,
-                    coalesce(@decidedAt::timestamptz, now()))
+                    coalesce(@decidedAt::timestamptz, now()), @outcome)
             returning id, item_id),
         audited as (
             {AuditLog.Insert}

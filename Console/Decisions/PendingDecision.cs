@@ -23,7 +23,8 @@ public sealed record PendingDecision(
     string? Note,
     long? DecidedBy,
     long? Overturns = null,
-    DateTimeOffset? DecidedAt = null)
+    DateTimeOffset? DecidedAt = null,
+    string? Outcome = null)
 {
     public bool Automated => DecidedBy is null;
 

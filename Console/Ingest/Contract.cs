@@ -76,6 +76,8 @@ public sealed record DecisionNotice(
     bool Automated,
     DateTimeOffset DecidedAt,
     long Cursor,
-    long? Overturns = null);
+    long? Overturns = null,
+    string? Outcome = null,
+    Decisions.Marking? Marking = null);
 
 public sealed record DecisionPage(IReadOnlyList<DecisionNotice> Decisions, long Cursor);

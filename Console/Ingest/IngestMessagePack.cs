@@ -149,9 +149,9 @@ public static class IngestMessagePack
 
     private sealed class NoticeFormatter : IMessagePackFormatter<DecisionNotice>
     {
-        public void Serialize(ref MessagePackWriter writer, DecisionNotice value, MessagePackSerializerOptions _)
+        public void Serialize(ref MessagePackWriter writer, DecisionNotice value, MessagePackSerializerOptions options)
         {
-            writer.WriteMapHeader(9);
+            writer.WriteMapHeader(11);
             writer.Write("generationId");
             writer.Write(value.GenerationId);
             writer.Write("itemId");
@@ -172,11 +172,19 @@ public static class IngestMessagePack
             writer.Write("overturns");
             if (value.Overturns is { } overturns) writer.Write(overturns);
             else writer.WriteNil();
+            writer.Write("outcome");
+            writer.Write(value.Outcome);
+            // The marking is nested and rare: the JSON protocol's shape, as the contract's other nested records.
+            writer.Write("marking");
+            Marking.Serialize(ref writer, value.Marking, options);
         }
 
-        public DecisionNotice Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions _)
+        private static readonly JsonShapedFormatter<Decisions.Marking> Marking = new();
+
+        public DecisionNotice Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
-            string? generationId = null, decision = null, reason = null, decidedAt = null;
+            string? generationId = null, decision = null, reason = null, decidedAt = null, outcome = null;
+            Decisions.Marking? marking = null;
             long itemId = 0, cursor = 0;
             long? overturns = null;
             var automated = false;
@@ -196,10 +204,12 @@ public static class IngestMessagePack
                     case "decidedAt": decidedAt = reader.ReadString(); break;
                     case "cursor": cursor = reader.ReadInt64(); break;
                     case "overturns": overturns = reader.TryReadNil() ? null : reader.ReadInt64(); break;
+                    case "outcome": outcome = reader.ReadString(); break;
+                    case "marking": marking = Marking.Deserialize(ref reader, options); break;
                     default: reader.Skip(); break;
                 }
             return new DecisionNotice(generationId ?? "", itemId, decision ?? "", categories, reason ?? "", automated,
-                DateTimeOffset.Parse(decidedAt ?? "", CultureInfo.InvariantCulture), cursor, overturns);
+                DateTimeOffset.Parse(decidedAt ?? "", CultureInfo.InvariantCulture), cursor, overturns, outcome, marking);
         }
     }
 }

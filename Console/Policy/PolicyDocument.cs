@@ -60,7 +60,12 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
     /// <summary>What the generation-time check enforces besides the categories' thresholds. Documents saved without it get the default.</summary>
     public Checks.CheckPolicy Checks { get; init; } = ModerationConsole.Checks.CheckPolicy.Default;
 
+    /// <summary>What a reviewed generation may come to (<see cref="OutcomeRule"/>). Documents saved without them get the defaults.</summary>
+    public IReadOnlyList<OutcomeRule> Outcomes { get; init; } = Policy.Outcomes.Defaults;
+
     public CategoryRule? Find(string category) => Categories.FirstOrDefault(c => c.Name == category);
+
+    public OutcomeRule? FindOutcome(string key) => Outcomes.FirstOrDefault(o => o.Key == key);
 
     /// <summary>The category's rule as it applies to an item from <paramref name="jurisdiction"/> and <paramref name="userTier"/>.</summary>
     public CategoryRule? RuleFor(string category, string? jurisdiction, string? userTier)
@@ -113,6 +118,7 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
         }
         problems.AddRange(Enforcement.Validate(Categories.Select(c => c.Name).ToHashSet()));
         problems.AddRange(Checks.Validate());
+        problems.AddRange(Policy.Outcomes.Validate(Outcomes));
         return problems;
     }
 }

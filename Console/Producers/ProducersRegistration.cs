@@ -7,4 +7,6 @@ public static class ProducersRegistration
         builder.Services.AddSingleton<ProducerStore>();
         return builder;
     }
+
+    public static IEndpointRouteBuilder MapProducers(this IEndpointRouteBuilder app) => app.MapProducerCapabilities();
 }

@@ -33,8 +33,8 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
         return await connection.ExecuteScalarAsync<DateTimeOffset>(
             $"""
             with held as (
-                insert into held_decisions (group_item_id, item_id, queue, producer_id, user_id, decision, categories, reason, note, decided_by, release_at)
-                select @groupItemId, item_id, queue, producer_id, user_id, @decision, @categories, @reason, note, @decidedBy, now() + @window
+                insert into held_decisions (group_item_id, item_id, queue, producer_id, user_id, decision, categories, reason, note, decided_by, release_at, outcome)
+                select @groupItemId, item_id, queue, producer_id, user_id, @decision, @categories, @reason, note, @decidedBy, now() + @window, @outcome
                 from unnest(@itemIds::bigint[], @queues::text[], @producerIds::bigint[], @userIds::text[], @notes::text[])
                      as h (item_id, queue, producer_id, user_id, note)
                 returning item_id, release_at),
@@ -42,6 +42,7 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
                 {AuditLog.Insert}
                 select 'user', @decidedBy::text, @action, item_id,
                        jsonb_build_object('decision', @decision, 'categories', @categories, 'releaseAt', release_at)
+                       || jsonb_strip_nulls(jsonb_build_object('outcome', @outcome::text))
                 from held)
             select max(release_at) from held
             """,
@@ -49,6 +50,7 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
             {
                 groupItemId, window, decision = held[0].Decision.Decision, categories = held[0].Decision.Categories.ToArray(),
                 reason = held[0].Decision.Reason, decidedBy = held[0].Decision.DecidedBy, action = AuditActions.DecisionHeld,
+                outcome = held[0].Decision.Outcome,
                 itemIds = held.Select(h => h.Decision.ItemId).ToArray(), queues = held.Select(h => h.Queue).ToArray(),
                 producerIds = held.Select(h => h.Decision.ProducerId).ToArray(), userIds = held.Select(h => h.Decision.PlatformUserId).ToArray(),
                 notes = held.Select(h => h.Decision.Note).ToArray(),
@@ -118,7 +120,7 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
                     where group_item_id in (select group_item_id from held_decisions where release_at <= now() order by release_at limit 100)
                     for update skip locked)
                 returning item_id as itemid, producer_id as producerid, user_id as platformuserid, decision, categories, reason, note,
-                          decided_by as decidedby, decided_at as decidedat, group_item_id as groupitemid
+                          decided_by as decidedby, decided_at as decidedat, group_item_id as groupitemid, outcome
                 """, transaction: transaction)).OrderBy(r => r.GroupItemId).ThenBy(r => r.ItemId != r.GroupItemId).ThenBy(r => r.ItemId).ToList();
             if (due.Count == 0) return 0;
             var policy = due.Any(d => d.Decision == DecisionKinds.Blocked) ? (await PolicyStore.LoadActiveAsync(connection, transaction)).Document : null;
@@ -139,9 +141,10 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
         public long DecidedBy { get; init; }
         public DateTimeOffset DecidedAt { get; init; }
         public long GroupItemId { get; init; }
+        public string? Outcome { get; init; }
 
         public PendingDecision ToPending() =>
-            new(ItemId, ProducerId, PlatformUserId, Decision, Categories, Reason, Note, DecidedBy, DecidedAt: DecidedAt);
+            new(ItemId, ProducerId, PlatformUserId, Decision, Categories, Reason, Note, DecidedBy, DecidedAt: DecidedAt, Outcome: Outcome);
     }
 }
 

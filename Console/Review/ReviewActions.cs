@@ -58,19 +58,16 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
     {
         var userId = ReviewerId(user);
         var note = CheckNote(request.Note);
-        if (request.Decision == DecisionKinds.Blocked && request.Categories.Count == 0)
-            throw new ReviewException("Choose at least one policy category to block.");
-        if (request.Decision == DecisionKinds.Approved && request.AddToBank)
-            throw new ReviewException("Only a blocked image can be added to the block bank.");
         var cluster = (request.AlsoDecide ?? []).Where(id => id != claim.ItemId).Distinct().ToArray();
         if (cluster.Length > MaxCluster)
             throw new ReviewException($"One decision carries at most {MaxCluster} near-duplicates (this one has {cluster.Length}).");
 
-        // A block's reason and strike follow the policy this instance remembers; the write checks that it is still the
-        // active version, and a block written under one that changed meanwhile is written again under the new one.
+        // A block's (or an outcome's) reason and strike follow the policy this instance remembers; the write checks that
+        // it is still the active version, and a decision written under one that changed meanwhile is written again.
+        var needsPolicy = request.Decision == DecisionKinds.Blocked || request.Outcome is not null;
         try
         {
-            return await DecideUnderAsync(request.Decision == DecisionKinds.Blocked ? await policies.RememberedActiveAsync(ct) : null);
+            return await DecideUnderAsync(needsPolicy ? await policies.RememberedActiveAsync(ct) : null);
         }
         catch (PostgresException ex) when (ex.SqlState == ClaimNotHeld && ex.MessageText == PolicyStore.PolicyChanged)
         {
@@ -80,15 +77,18 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
 
         Task<DecisionOutcome> DecideUnderAsync(ActivePolicy? policy)
         {
+            var (chosen, outcome) = ChooseOutcome(user, request, policy);
             var reason = PendingDecision.ApprovedReason;
             if (policy is not null)
             {
-                var unknown = request.Categories.Where(c => policy.Document.Find(c) is null).ToList();
+                var unknown = chosen.Categories.Where(c => policy.Document.Find(c) is null).ToList();
                 if (unknown.Count > 0) throw new ReviewException($"Unknown policy category: {string.Join(", ", unknown)}.");
-                reason = PendingDecision.StatementOfReasons(policy.Document, request.Categories);
+                reason = chosen.Decision == DecisionKinds.Blocked ? PendingDecision.StatementOfReasons(policy.Document, chosen.Categories)
+                    : outcome?.Reason ?? PendingDecision.ApprovedReason;
             }
-            var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, request.Decision, request.Categories,
-                reason, note, userId);
+            var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, chosen.Decision, chosen.Categories,
+                reason, note, userId, Outcome: outcome is { Key: not (Outcomes.Approve or Outcomes.Block) } ? outcome.Key : null);
+            request = chosen;
             // Banking changes what every later ingest matches at once, so a decision that banks is not held for undo.
             if (held.Window > TimeSpan.Zero && !request.AddToBank) return HoldAsync(user, userId, claim, request, decision, cluster, note, policy, ct);
             return cluster.Length == 0 && !request.AddToBank
@@ -114,7 +114,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
 
             var (members, clusterNote) = await CloseClusterAsync(connection, transaction, user, userId, claim, cluster, request.Decision, note);
             pending.AddRange(members.Decidable.Select(m =>
-                new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories, reason, clusterNote, userId)));
+                new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories, reason, clusterNote, userId,
+                    Outcome: decision.Outcome)));
 
             long? bankEntry = null;
             var alreadyBanked = false;
@@ -159,7 +160,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             [
                 (decision, queue!),
                 .. members.Decidable.Select(m => (new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories,
-                    decision.Reason, clusterNote, userId), m.Queue!)),
+                    decision.Reason, clusterNote, userId, Outcome: decision.Outcome), m.Queue!)),
             ], held.Window);
             await QueueSignals.NotifyAsync(connection, transaction);
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, null, false, releaseAt);
@@ -265,6 +266,27 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
         return new DecisionOutcome([], [], null, false);
     }
 
+    /// <summary>
+    /// The decision underneath the outcome the reviewer chose (if any), checked against the policy's outcomes and who
+    /// may choose each; a block needs its categories whichever way it was chosen.
+    /// </summary>
+    private static (ReviewDecision Chosen, OutcomeRule? Outcome) ChooseOutcome(ClaimsPrincipal user, ReviewDecision request, ActivePolicy? policy)
+    {
+        OutcomeRule? outcome = null;
+        if (request.Outcome is { } key)
+        {
+            outcome = policy!.Document.FindOutcome(key) ?? throw new ReviewException($"outcome: '{key}' is not an outcome of the policy.");
+            if (outcome.Roles is { } roles && !roles.Any(user.IsInRole))
+                throw new UnauthorizedAccessException($"Your role may not choose '{outcome.Label}'.");
+            request = request with { Decision = outcome.Decision };
+        }
+        if (request.Decision == DecisionKinds.Blocked && request.Categories.Count == 0)
+            throw new ReviewException("Choose at least one policy category to block.");
+        if (request.Decision == DecisionKinds.Approved && request.AddToBank)
+            throw new ReviewException("Only a blocked image can be added to the block bank.");
+        return (request, outcome);
+    }
+
     /// <summary>The SQLSTATE of require_that (db/0006_claimable_queue.sql).</summary>
     private const string ClaimNotHeld = "MC001";
 
@@ -336,11 +358,14 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
 }
 
 /// <summary>What the moderator decided: approve or block (with categories), optionally banking the image and carrying near-duplicates along.</summary>
+/// <param name="Outcome">An outcome of the policy (<see cref="OutcomeRule"/>); its decision then replaces <paramref name="Decision"/>.</param>
 public sealed record ReviewDecision(string Decision, IReadOnlyList<string> Categories, string? Note, bool AddToBank = false,
-    IReadOnlyList<long>? AlsoDecide = null)
+    IReadOnlyList<long>? AlsoDecide = null, string? Outcome = null)
 {
     public static ReviewDecision Approve(string? note) => new(DecisionKinds.Approved, [], note);
     public static ReviewDecision Block(IReadOnlyList<string> categories, string? note) => new(DecisionKinds.Blocked, categories, note);
+    public static ReviewDecision WithOutcome(string outcome, IReadOnlyList<string> categories, string? note) =>
+        new(DecisionKinds.Approved, categories, note, Outcome: outcome);
 }
 
 /// <param name="ClusterDecided">Near-duplicates decided with the item.</param>

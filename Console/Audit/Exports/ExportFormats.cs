@@ -8,14 +8,14 @@ public static class ExportFormats
     public static readonly string[] DecisionHeader =
     [
         "decision_id", "decided_at", "decision", "categories", "automated", "moderator", "reason", "note", "item_id",
-        "generation_id", "producer", "platform_user", "jurisdiction", "route", "created_at", "received_at", "handling_seconds",
+        "generation_id", "producer", "platform_user", "jurisdiction", "route", "created_at", "received_at", "handling_seconds", "outcome",
     ];
 
     public static string?[] Decision(DecisionRecord d) =>
     [
         Number(d.Id), Time(d.DecidedAt), d.Decision, string.Join(';', d.Categories), d.Automated ? "true" : "false", d.Moderator, d.Reason,
         d.Note, Number(d.ItemId), d.GenerationId, d.Producer, d.PlatformUser, d.Jurisdiction, d.Route, Time(d.CreatedAt), Time(d.ReceivedAt),
-        (d.DecidedAt - d.ReceivedAt).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture),
+        (d.DecidedAt - d.ReceivedAt).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), d.Outcome ?? Policy.Outcomes.Of(d.Decision),
     ];
 
     public static readonly string[] AuditHeader = ["entry_id", "at", "actor_kind", "actor_id", "actor", "action", "item_id", "details"];

@@ -24,7 +24,7 @@ public sealed class ExportWriter(AuditSearch search, Policy.PolicyStore policies
 
     /// <summary>The filter an export of <paramref name="kind"/> really reads (statements of reasons exist for blocks only).</summary>
     public static AuditFilter Effective(string kind, AuditFilter filter) =>
-        kind == "statements-of-reasons" ? filter with { Decision = "blocked" } : filter;
+        kind == "statements-of-reasons" ? filter with { Decision = AuditFilter.Restricting } : filter;
 
     /// <summary>How many rows the export will hold.</summary>
     public Task<long> CountAsync(string kind, AuditFilter filter, CancellationToken ct) =>

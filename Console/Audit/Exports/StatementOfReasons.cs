@@ -1,7 +1,7 @@
 namespace ModerationConsole.Audit.Exports;
 
 /// <summary>
-/// A blocked decision in the field layout of the EU DSA Transparency Database's statement of reasons (Article 17 and
+/// A blocked or restricted decision in the field layout of the EU DSA Transparency Database's statement of reasons (Article 17 and
 /// 24(5) DSA): the names and enumerated values of its API, so the export can be submitted as it is.
 /// </summary>
 public sealed record StatementOfReasons(
@@ -53,11 +53,14 @@ public sealed record StatementOfReasons(
     {
         // The Transparency Database takes one category per statement: the first (most severe) found.
         var first = decision.Categories.FirstOrDefault() ?? "";
+        var outcome = decision.Outcome is { } key ? policy?.FindOutcome(key) : null;
+        var visibility = outcome?.DsaVisibility ?? "DECISION_VISIBILITY_CONTENT_REMOVED";
+        var done = decision.Decision == "blocked" ? "blocked" : $"restricted ({outcome?.Label ?? decision.Outcome})";
         string DsaCategory(string name) => policy?.Find(name)?.DsaCategory ?? DefaultDsaCategory(name);
         bool Illegal(string name) => policy?.Find(name)?.IllegalContent ?? IllegalInItself.Contains(name);
         return new StatementOfReasons(
             Puid: $"moderation-console-decision-{decision.Id}",
-            DecisionVisibility: ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+            DecisionVisibility: [visibility],
             DecisionGround: "DECISION_GROUND_INCOMPATIBLE_CONTENT",
             IncompatibleContentGround: $"Content policy: {string.Join(", ", decision.Categories)}",
             IncompatibleContentExplanation: decision.Reason,
@@ -67,7 +70,7 @@ public sealed record StatementOfReasons(
             ContentDate: decision.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             ApplicationDate: decision.DecidedAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             DecisionFacts: $"An AI-generated image, flagged by the generation platform's filters, was " +
-                           $"{(decision.Automated ? "blocked automatically because its classifier scores exceeded the policy's threshold" : "reviewed by a human moderator and blocked")}. {decision.Reason}",
+                           $"{(decision.Automated ? $"{done} automatically because its classifier scores crossed the policy's threshold" : $"reviewed by a human moderator and {done}")}. {decision.Reason}",
             SourceType: "SOURCE_VOLUNTARY",
             AutomatedDetection: "Yes",
             AutomatedDecision: decision.Automated ? "AUTOMATED_DECISION_FULLY" : "AUTOMATED_DECISION_NOT_AUTOMATED",

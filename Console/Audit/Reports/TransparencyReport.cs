@@ -26,6 +26,8 @@ public sealed record TransparencyReport(
     public ComplaintTotals Complaints { get; init; } = new();
     /// <summary>Complaints by basis: "decision:category" or "account:action".</summary>
     public IReadOnlyList<CountRow> ComplaintsByBasis { get; init; } = [];
+    /// <summary>First decisions by outcome (approve, block and the policy's outcomes between them, Policy/Outcomes.cs).</summary>
+    public IReadOnlyList<CountRow> ByOutcome { get; init; } = [];
     /// <summary>Cases, CyberTipline reports and removal requests of the period (Cases/, Removals/).</summary>
     public LegalTotals Legal { get; init; } = new();
 
@@ -82,7 +84,7 @@ public sealed class TransparencyReports(Db db)
     private const string FirstDecisions =
         """
         with firsts as (
-            select d.id, d.decision, d.categories, d.automated, r.jurisdiction,
+            select d.id, d.decision, d.categories, d.automated, r.jurisdiction, d.outcome,
                    extract(epoch from d.decided_at - r.received_at) as seconds,
                    exists (select 1 from decisions o where o.overturns = d.id) as reversed
             from decisions d join review_items r on r.id = d.item_id
@@ -147,6 +149,11 @@ public sealed class TransparencyReports(Db db)
             where a.received_at >= @From and a.received_at < @To
             group by 1 order by count desc, key
             """, period);
+        var outcomes = await c.QueryAsync<TransparencyReport.CountRow>(FirstDecisions +
+            """
+            select coalesce(outcome, case decision when 'blocked' then 'block' else 'approve' end) as key, count(*) as count
+            from firsts group by 1 order by count desc, key
+            """, period);
         var legal = await c.QuerySingleAsync<TransparencyReport.LegalTotals>(
             """
             select (select count(*) from cases where opened_at >= @From and opened_at < @To) as casesopened,
@@ -163,6 +170,7 @@ public sealed class TransparencyReports(Db db)
             totals.MedianAutomated, totals.MedianHuman, totals.Reversals, categories.AsList(), territories.AsList())
         {
             AccountActions = actions.AsList(), Complaints = complaints, ComplaintsByBasis = basis.AsList(), Legal = legal,
+            ByOutcome = outcomes.AsList(),
         };
     }, ct);
 

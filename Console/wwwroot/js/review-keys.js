@@ -12,7 +12,8 @@ window.reviewKeys = {
                 if (link) { e.preventDefault(); window.open(link.href, '_blank', 'noopener'); }
                 return;
             }
-            if (['a', 'b', 'e', 's', 'r', 'u', '?', 'escape'].includes(key) || /^[1-9]$/.test(key)) {
+            // Letters besides these are the policy's outcomes (the page ignores a letter no outcome has).
+            if (['?', 'escape'].includes(key) || /^[a-z1-9]$/.test(key)) {
                 e.preventDefault();
                 dotnet.invokeMethodAsync('OnShortcut', key);
             }
