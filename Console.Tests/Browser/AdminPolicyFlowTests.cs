@@ -40,6 +40,9 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         // The checks' part of the policy is edited on the same page and saved with it.
         var checks = page.Locator("textarea[data-testid=checks], [data-testid=checks] textarea");
         await checks.FillAsync((await checks.InputValueAsync()).Replace("\"refusals\": 5", "\"refusals\": 9"));
+        // So are the outcomes between approve and block: here the adults-only key moves from g to y.
+        var outcomes = page.Locator("textarea[data-testid=outcomes], [data-testid=outcomes] textarea");
+        await outcomes.FillAsync((await outcomes.InputValueAsync()).Replace("\"shortcut\": \"g\"", "\"shortcut\": \"y\""));
 
         await page.Locator("input[data-testid=reason], [data-testid=reason] input").FillAsync("Stricter on sexual content after review");
         await page.GetByTestId("save").ClickAsync();
@@ -47,6 +50,12 @@ public sealed class AdminPolicyFlowTests(PostgresFixture postgres)
         await using (var connection = new Npgsql.NpgsqlConnection(db))
             Assert.Equal(9, await connection.ExecuteScalarAsync<int>(
                 "select (document->'checks'->'refusalSpike'->>'refusals')::int from policies order by version desc limit 1"));
+        await using (var connection = new Npgsql.NpgsqlConnection(db))
+            Assert.Equal("y", await connection.ExecuteScalarAsync<string>(
+                """
+                select o ->> 'shortcut' from policies, jsonb_array_elements(document -> 'outcomes') o
+                where o ->> 'key' = 'approve_age_restricted' order by version desc limit 1
+                """));
         await Assertions.Expect(page.Locator(".job-progress[data-state=succeeded]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
 
         await page.GotoAsync("/queue");
