@@ -41,6 +41,7 @@ public sealed class GenerationBuilder
     public GenerationBuilder WithImageBase64(string? base64) { item.Image = base64; return this; }
     public GenerationBuilder WithJurisdiction(string? code) { item.Jurisdiction = code; return this; }
     public GenerationBuilder WithUserTier(string? tier) { item.UserTier = tier; return this; }
+    public GenerationBuilder WithAgeVerified(bool? verified) { item.AgeVerified = verified; return this; }
     public GenerationBuilder WithLanguage(string? language) { item.Language = language; return this; }
     public GenerationBuilder WithMetadata(Dictionary<string, string>? metadata) { item.Metadata = metadata; return this; }
 

@@ -114,6 +114,32 @@ public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducer
     }
 
     [Fact]
+    public async Task Routing_approves_a_band_with_its_outcome_once_the_policy_says_so_and_the_what_if_shows_it_first()
+    {
+        var queued = await producer.SubmitAsync(GenerationBuilder.Queued().WithJurisdiction("DE").WithAgeVerified(true).Build());
+        Assert.Equal(Routes.Queued, queued.Route);
+        var (_, admin) = await console.PersonAsync(Roles.Admin);
+        var proposed = (await console.Service<PolicyStore>().LoadActiveAsync()).Document with
+        {
+            AutoOutcomes = ModerationConsole.Tests.Policy.AutoOutcomeRoutingTests.AdultsOnlyInGermany.AutoOutcomes,
+        };
+
+        var whatIf = await console.Service<WhatIf>().BacklogAsync(proposed);
+        Assert.True(whatIf.Changes.Any(c => (c.From, c.To, c.Items) == (Routes.Queued, Routes.AutoApproved, 1L)),
+            string.Join("; ", whatIf.Changes.Select(c => $"{c.From}->{c.To}: {c.Items}")));
+
+        await console.Service<PolicyChanges>().ActivateAsync(admin, proposed, "Adults-only sexual content for verified adults in Germany.");
+        var arriving = await producer.SubmitAsync(GenerationBuilder.Queued().WithJurisdiction("DE").WithAgeVerified(true).Build());
+        Assert.Equal(Routes.AutoApproved, arriving.Route);
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(Outcomes.AgeRestricted, await connection.ExecuteScalarAsync<string>(
+            "select outcome from decisions where item_id = @ItemId and automated", arriving));
+        // The backlog follows the new policy too (its re-route job).
+        await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<string?>(
+            "select outcome from decisions where item_id = @ItemId", queued) == Outcomes.AgeRestricted, () => "the backlog was not re-routed");
+    }
+
+    [Fact]
     public async Task A_policy_with_broken_outcomes_is_refused_naming_each_field()
     {
         var document = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;

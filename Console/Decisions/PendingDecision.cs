@@ -31,7 +31,10 @@ public sealed record PendingDecision(
     public static PendingDecision Automatic(long itemId, long producerId, string platformUserId, RouteResult route, PolicyDocument policy) =>
         route.Route == Routes.AutoBlocked
             ? new(itemId, producerId, platformUserId, DecisionKinds.Blocked, route.Categories, StatementOfReasons(policy, route.Categories), null, null)
-            : new(itemId, producerId, platformUserId, DecisionKinds.Approved, [], ApprovedReason, null, null);
+            : route.Outcome is { } outcome
+                ? new(itemId, producerId, platformUserId, DecisionKinds.Approved, route.Categories, policy.FindOutcome(outcome)?.Reason ?? ApprovedReason,
+                    null, null, Outcome: outcome)
+                : new(itemId, producerId, platformUserId, DecisionKinds.Approved, [], ApprovedReason, null, null);
 
     public const string ApprovedReason = "The image was reviewed and does not violate the platform's policy.";
 

@@ -32,7 +32,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         {
             var policy = await PolicyStore.LoadActiveAsync(connection, transaction);
             var routes = items.Select((item, i) =>
-                Router.Route(policy.Document, new RouteInput(item.Scores, candidates[i].BankMatch, item.Jurisdiction, item.UserTier))).ToArray();
+                Router.Route(policy.Document, new RouteInput(item.Scores, candidates[i].BankMatch, item.Jurisdiction, item.UserTier, item.AgeVerified))).ToArray();
 
             var itemIds = new long?[items.Count];
             await using (var command = StoreItemsCommand(connection, transaction, producerId, candidates, items, imageHashes, policy.Version, routes))

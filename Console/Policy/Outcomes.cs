@@ -43,6 +43,30 @@ public sealed record OutcomeMarking
     public bool LimitVisibility { get; init; }
 }
 
+/// <summary>
+/// Routing settles a band of one category's score with an outcome instead of a review, for the items it applies to:
+/// e.g. <c>sexual</c> from 0.5 to below 0.9 for a verified adult in a permitted jurisdiction → approve_age_restricted.
+/// An item is approved so only when every category over its review threshold falls in such a band, with one outcome.
+/// </summary>
+public sealed record AutoOutcomeRule
+{
+    public required string Category { get; init; }
+    public double From { get; init; }
+    public double Below { get; init; } = 1;
+    public required string Outcome { get; init; }
+    /// <summary>true: only users whose age the platform verified; null: anyone.</summary>
+    public bool? AgeVerified { get; init; }
+    public IReadOnlyList<string>? Jurisdictions { get; init; }
+    public IReadOnlyList<string>? UserTiers { get; init; }
+    public string? Note { get; init; }
+
+    public bool Applies(double score, RouteInput input) =>
+        score >= From && score < Below
+        && (AgeVerified is not { } verified || input.AgeVerified == verified)
+        && (Jurisdictions is null || (input.Jurisdiction is { } j && Jurisdictions.Contains(j, StringComparer.OrdinalIgnoreCase)))
+        && (UserTiers is null || (input.UserTier is { } t && UserTiers.Contains(t, StringComparer.OrdinalIgnoreCase)));
+}
+
 public static partial class Outcomes
 {
     public const string Approve = "approve";
@@ -128,6 +152,24 @@ public static partial class Outcomes
             foreach (var role in o.Roles ?? [])
                 if (!Policies.RolesOf[Policies.Review].Contains(role)) yield return $"{where}.roles: '{role}' does not review";
             if (o.Marking.Label is { } label && !label.ContainsKey("en")) yield return $"{where}.marking.label: give the English text (\"en\"), the fallback";
+        }
+    }
+
+    /// <summary>Problems with the policy's automatic outcomes, each naming the rule and field.</summary>
+    public static IEnumerable<string> ValidateAutomatic(PolicyDocument policy)
+    {
+        for (var i = 0; i < policy.AutoOutcomes.Count; i++)
+        {
+            var a = policy.AutoOutcomes[i];
+            var where = $"autoOutcomes[{i}] ({a.Category})";
+            var category = policy.Find(a.Category);
+            if (category is null) yield return $"{where}.category: not a category of the policy";
+            else if (category.AlwaysHuman) yield return $"{where}.category: an always-human category is never decided by routing";
+            if (a.From is < 0 or > 1 || a.Below is < 0 or > 1 || a.From >= a.Below) yield return $"{where}.from, below: 0 ≤ from < below ≤ 1";
+            if (policy.FindOutcome(a.Outcome) is not { } outcome) yield return $"{where}.outcome: '{a.Outcome}' is not an outcome of the policy";
+            else if (outcome.Decision != "approved" || !outcome.Restricted) yield return $"{where}.outcome: a restricted approval (a block is autoBlockAt's job)";
+            if (a.Jurisdictions?.Any(j => j.Length != 2 || !j.All(char.IsAsciiLetterUpper)) == true)
+                yield return $"{where}.jurisdictions: ISO 3166-1 alpha-2 codes in capitals, e.g. DE";
         }
     }
 

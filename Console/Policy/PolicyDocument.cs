@@ -65,6 +65,9 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
 
     public CategoryRule? Find(string category) => Categories.FirstOrDefault(c => c.Name == category);
 
+    /// <summary>Score bands routing settles with an outcome instead of a review (<see cref="AutoOutcomeRule"/>); none by default.</summary>
+    public IReadOnlyList<AutoOutcomeRule> AutoOutcomes { get; init; } = [];
+
     public OutcomeRule? FindOutcome(string key) => Outcomes.FirstOrDefault(o => o.Key == key);
 
     /// <summary>The category's rule as it applies to an item from <paramref name="jurisdiction"/> and <paramref name="userTier"/>.</summary>
@@ -119,6 +122,7 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
         problems.AddRange(Enforcement.Validate(Categories.Select(c => c.Name).ToHashSet()));
         problems.AddRange(Checks.Validate());
         problems.AddRange(Policy.Outcomes.Validate(Outcomes));
+        problems.AddRange(Policy.Outcomes.ValidateAutomatic(this));
         return problems;
     }
 }

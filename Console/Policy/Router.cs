@@ -22,11 +22,13 @@ public sealed record RouteInput(
     IReadOnlyDictionary<string, double> Scores,
     BankMatch? BankMatch = null,
     string? Jurisdiction = null,
-    string? UserTier = null);
+    string? UserTier = null,
+    bool? AgeVerified = null);
 
 /// <param name="Queue">Where a human picks it up; null when automation decided.</param>
 /// <param name="Categories">The categories that caused the route, worst first.</param>
-public sealed record RouteResult(string Route, string? Queue, int Priority, IReadOnlyList<string> Categories)
+/// <param name="Outcome">For an automatic approval under one of the policy's <see cref="AutoOutcomeRule"/>s: the outcome it chose.</param>
+public sealed record RouteResult(string Route, string? Queue, int Priority, IReadOnlyList<string> Categories, string? Outcome = null)
 {
     public bool IsAutomaticDecision => Route is Routes.AutoBlocked or Routes.AutoApproved;
 }
@@ -62,6 +64,10 @@ public static class Router
         if (blocking.Count > 0)
             return new RouteResult(Routes.AutoBlocked, null, priority, blocking);
 
+        // Every category over its review threshold within a band the policy settles with an outcome: approved with it.
+        if (flagged.Count > 0 && AutoOutcome(policy, input, flagged) is { } outcome)
+            return new RouteResult(Routes.AutoApproved, null, priority, flaggedNames, outcome);
+
         if (flagged.Count > 0)
             return new RouteResult(Routes.Queued, Queues.Standard, priority, flaggedNames);
 
@@ -70,6 +76,20 @@ public static class Router
             return new RouteResult(Routes.Queued, Queues.Standard, 0, []);
 
         return new RouteResult(Routes.AutoApproved, null, 0, []);
+    }
+
+    /// <summary>The one outcome the policy's automatic outcomes give every flagged category, or null when any is left to people.</summary>
+    private static string? AutoOutcome(PolicyDocument policy, RouteInput input, IReadOnlyList<(CategoryRule Rule, double Score)> flagged)
+    {
+        if (policy.AutoOutcomes.Count == 0) return null;
+        string? chosen = null;
+        foreach (var (rule, score) in flagged)
+        {
+            var match = policy.AutoOutcomes.FirstOrDefault(a => a.Category == rule.Name && a.Applies(score, input));
+            if (match is null || (chosen is not null && chosen != match.Outcome)) return null;
+            chosen = match.Outcome;
+        }
+        return chosen;
     }
 
     private static int SeverityOf(PolicyDocument policy, IEnumerable<string> categories) =>

@@ -14,9 +14,10 @@ public sealed class RoutableItem
     public string? Jurisdiction { get; init; }
     public string? UserTier { get; init; }
     public string Scores { get; init; } = "{}";
+    public bool? AgeVerified { get; init; }
 
     /// <summary>What routing decides on (see <see cref="RoutingInputs.ScoresColumn"/> for which scores).</summary>
-    public RouteInput ToInput() => RoutingInputs.InputOf(Scores, Jurisdiction, UserTier);
+    public RouteInput ToInput() => RoutingInputs.InputOf(Scores, Jurisdiction, UserTier, AgeVerified);
 }
 
 /// <summary>Reads items with their routing evidence; shared by the what-if numbers and the re-route job so both see the same inputs.</summary>
@@ -40,13 +41,13 @@ public static class RoutingInputs
     public const string Select =
         $"""
         select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
-               {ScoresColumn}
+               r.age_verified as ageverified, {ScoresColumn}
         from review_items r
         """;
 
     /// <summary>The route input of a row read with <see cref="ScoresColumn"/>: no bank match (replays judge thresholds only).</summary>
-    public static RouteInput InputOf(string scores, string? jurisdiction, string? userTier) =>
-        new(JsonSerializer.Deserialize<Dictionary<string, double>>(scores) ?? [], null, jurisdiction, userTier);
+    public static RouteInput InputOf(string scores, string? jurisdiction, string? userTier, bool? ageVerified = null) =>
+        new(JsonSerializer.Deserialize<Dictionary<string, double>>(scores) ?? [], null, jurisdiction, userTier, ageVerified);
 
     /// <summary>Every pending item, streamed in id order (the what-if reads the whole backlog without holding it).</summary>
     public static IAsyncEnumerable<RoutableItem> PendingAsync(NpgsqlConnection connection) =>

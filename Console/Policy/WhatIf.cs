@@ -79,7 +79,7 @@ public sealed class WhatIf(Db db)
     {
         var rows = c.QueryUnbufferedAsync<DecidedRow>(
             $"""
-            select r.jurisdiction, r.user_tier as usertier, {RoutingInputs.ScoresColumn},
+            select r.jurisdiction, r.user_tier as usertier, r.age_verified as ageverified, {RoutingInputs.ScoresColumn},
                    case when d.decision = 'blocked' then d.categories else array[]::text[] end as blockedfor
             from decisions d
             join review_items r on r.id = d.item_id
@@ -90,7 +90,7 @@ public sealed class WhatIf(Db db)
         var items = new List<LabelledItem>();
         await foreach (var row in rows.WithCancellation(ct))
             items.Add(new LabelledItem(
-                RoutingInputs.InputOf(row.Scores, row.Jurisdiction, row.UserTier),
+                RoutingInputs.InputOf(row.Scores, row.Jurisdiction, row.UserTier, row.AgeVerified),
                 row.BlockedFor.ToHashSet(StringComparer.Ordinal)));
         return items;
     }, ct);
@@ -143,6 +143,7 @@ public sealed class WhatIf(Db db)
     {
         public string? Jurisdiction { get; init; }
         public string? UserTier { get; init; }
+        public bool? AgeVerified { get; init; }
         public string Scores { get; init; } = "{}";
         public string[] BlockedFor { get; init; } = [];
     }
