@@ -14,6 +14,7 @@ using ModerationConsole.Hosting;
 using ModerationConsole.Ingest;
 using ModerationConsole.Jobs;
 using ModerationConsole.Operations;
+using ModerationConsole.OptOuts;
 using ModerationConsole.Policy;
 using ModerationConsole.Producers;
 using ModerationConsole.Queue;
@@ -41,6 +42,7 @@ public static class Program
             .AddProducers()
             .AddPolicy()
             .AddBank()
+            .AddOptOuts()
             .AddJobs()
             .AddIngest()
             .AddDecisions()
@@ -72,6 +74,7 @@ public static class Program
         app.MapAccounts();
         app.MapIngest();
         app.MapProducers();
+        app.MapOptOuts();
         app.MapReview();
         app.MapEnforcement();
         app.MapAppeals();

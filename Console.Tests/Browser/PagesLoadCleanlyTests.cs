@@ -44,7 +44,7 @@ public sealed class PagesLoadCleanlyTests(PostgresFixture postgres)
             ("/appeals", "Appeals"), ("/admin/notices", "Notices to users"), ("/accounts?q=nobody", "Find an account"), ("/admin/checks", "Prompt checks"),
             ("/accounts?q=user-1", "Account user-1"), // one match opens the account
             ("/my/decisions", "My decisions"), ("/rereviews", "Re-review requests"), ("/not-found", "Not found"),
-            ("/cases", "Cases"), ("/holds", "Legal holds"), ("/removals", "Removal requests"), ("/admin/retention", "Retention"),
+            ("/cases", "Cases"), ("/holds", "Legal holds"), ("/removals", "Removal requests"), ("/admin/retention", "Retention"), ("/admin/opt-outs", "Opt-outs"),
             ("/review/standard", "Review"),
         ];
         foreach (var (route, title) in pages)

@@ -44,8 +44,8 @@ public sealed class ProducerApiDocumentTests(PostgresFixture postgres) : IAsyncL
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"])
                 .Select(method => $"{method} {endpoint.RoutePattern.RawText}"))
             .Order().ToList();
-        Assert.Equal(["GET /api/v1/decisions", "GET /api/v1/notices", "GET /api/v1/removal-requests/{requestId}", "GET /api/v1/users/{userId}/standing",
-            "POST /api/v1/appeals", "POST /api/v1/capabilities", "POST /api/v1/checks", "POST /api/v1/checks/batch", "POST /api/v1/generations", "POST /api/v1/removal-requests"], routed);
+        Assert.Equal(["DELETE /api/v1/opt-outs/{optOutId}", "GET /api/v1/decisions", "GET /api/v1/notices", "GET /api/v1/removal-requests/{requestId}", "GET /api/v1/users/{userId}/standing",
+            "POST /api/v1/appeals", "POST /api/v1/capabilities", "POST /api/v1/checks", "POST /api/v1/checks/batch", "POST /api/v1/generations", "POST /api/v1/opt-outs", "POST /api/v1/removal-requests"], routed);
         Assert.Equal(routed, documented);
 
         var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");

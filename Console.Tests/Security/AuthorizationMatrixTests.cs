@@ -97,6 +97,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/removals", Seniors),
         (HttpMethod.Get, $"/removals/{removalId}", Seniors),
         (HttpMethod.Get, "/admin/retention", Admins),
+        (HttpMethod.Get, "/admin/opt-outs", Admins),
         (HttpMethod.Get, "/hangfire", Admins),
         (HttpMethod.Get, "/hangfire/jobs/enqueued", Admins),
         // Endpoints for people.
@@ -121,6 +122,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IAsyncL
         (HttpMethod.Get, "/api/v1/users/user-1/standing", Producers),
         (HttpMethod.Post, "/api/v1/removal-requests", Producers),
         (HttpMethod.Post, "/api/v1/capabilities", Producers),
+        (HttpMethod.Post, "/api/v1/opt-outs", Producers),
+        (HttpMethod.Delete, "/api/v1/opt-outs/some-opt-out", Producers),
         (HttpMethod.Get, "/api/v1/removal-requests/some-request", Producers),
         (HttpMethod.Post, "/hubs/ingest/negotiate?negotiateVersion=1", Producers),
         (HttpMethod.Get, "/openapi/v1.json", Producers),

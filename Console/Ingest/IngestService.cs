@@ -11,7 +11,7 @@ namespace ModerationConsole.Ingest;
 /// the active policy, store them all in one transaction, and answer only after it committed. Rejected items store
 /// nothing and never affect their neighbours in the batch.
 /// </summary>
-public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<IngestOptions> options)
+public sealed class IngestService(IngestStore store, BlockBank bank, OptOuts.OptOutRegistry optOuts, IOptions<IngestOptions> options)
 {
     private readonly GenerationValidator validator = new(options.Value);
 
@@ -64,7 +64,8 @@ public sealed class IngestService(IngestStore store, BlockBank bank, IOptions<In
         if (decodable.Count > 0)
         {
             var matches = await bank.MatchAsync(decodable.Select(d => d.Fingerprint).ToList(), ct);
-            var candidates = decodable.Select((d, k) => new IngestCandidate(d.Generation, d.Fingerprint, matches[k])).ToList();
+            var opted = await optOuts.MatchAsync(producerId, decodable.Select(d => (d.Generation.Metadata, d.Fingerprint)).ToList(), ct);
+            var candidates = decodable.Select((d, k) => new IngestCandidate(d.Generation, d.Fingerprint, matches[k], opted[k])).ToList();
             var stored = await store.StoreAsync(producerId, candidates, ct);
             for (var k = 0; k < decodable.Count; k++) receipts[decodable[k].Index] = stored[k];
         }

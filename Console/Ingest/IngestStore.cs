@@ -11,7 +11,7 @@ using Npgsql;
 namespace ModerationConsole.Ingest;
 
 /// <summary>A validated generation with its image's perceptual hash and, when the image is banked, the bank's match.</summary>
-public sealed record IngestCandidate(ValidGeneration Generation, PdqResult Fingerprint, BankMatch? BankMatch);
+public sealed record IngestCandidate(ValidGeneration Generation, PdqResult Fingerprint, BankMatch? BankMatch, OptOuts.OptOutMatch? OptOut = null);
 
 /// <summary>
 /// Stores validated generations: for each, its image (content-addressed, with its PDQ hash), the item with its route,
@@ -32,7 +32,8 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         {
             var policy = await PolicyStore.LoadActiveAsync(connection, transaction);
             var routes = items.Select((item, i) =>
-                Router.Route(policy.Document, new RouteInput(item.Scores, candidates[i].BankMatch, item.Jurisdiction, item.UserTier, item.AgeVerified))).ToArray();
+                Router.Route(policy.Document, new RouteInput(item.Scores, candidates[i].BankMatch, item.Jurisdiction, item.UserTier, item.AgeVerified,
+                    candidates[i].OptOut?.OptOutId))).ToArray();
 
             var itemIds = new long?[items.Count];
             await using (var command = StoreItemsCommand(connection, transaction, producerId, candidates, items, imageHashes, policy.Version, routes))
@@ -109,19 +110,20 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             from unnest(@generationIds::text[], @userIds::text[], @prompts::text[], @negativePrompts::text[], @models::text[],
                         @createdAts::timestamptz[], @imageHashes::bytea[], @jurisdictions::text[], @userTiers::text[],
                         @ageVerified::boolean[], @metadata::jsonb[], @routes::text[], @queues::text[], @statuses::text[],
-                        @priorities::int[], @categories::jsonb[], @promptShapes::bigint[], @details::jsonb[], @languages::text[])
+                        @priorities::int[], @categories::jsonb[], @promptShapes::bigint[], @details::jsonb[], @languages::text[],
+                        @optOuts::bigint[])
                  with ordinality as i (generation_id, user_id, prompt, negative_prompt, model, created_at, image_sha256,
                         jurisdiction, user_tier, age_verified, metadata, route, queue, status, priority, categories,
-                        prompt_shape, details, language, n)),
+                        prompt_shape, details, language, opt_out_id, n)),
         first as (
             select distinct on (generation_id) * from input order by generation_id, ord),
         item as (
             insert into review_items (producer_id, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, policy_version, route, queue, status,
-                priority, route_categories, prompt_shape, language)
+                priority, route_categories, prompt_shape, language, opt_out_id)
             select @producerId, generation_id, user_id, prompt, negative_prompt, model, created_at,
                 image_sha256, jurisdiction, user_tier, age_verified, metadata, @policyVersion, route, queue, status,
-                priority, array(select jsonb_array_elements_text(categories)), prompt_shape, language
+                priority, array(select jsonb_array_elements_text(categories)), prompt_shape, language, opt_out_id
             from first
             order by ord
             on conflict (producer_id, generation_id) do nothing
@@ -179,8 +181,9 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
         Add("categories", routes.Select(r => JsonSerializer.Serialize(r.Categories, Json)).ToArray());
         Add("promptShapes", items.Select(i => PromptShape.Of(i.Prompt)).ToArray());
         Add("languages", items.Select(i => i.Language).ToArray());
+        Add("optOuts", candidates.Select(c => c.OptOut?.OptOutId).ToArray());
         Add("details", candidates.Select((c, i) =>
-            AuditDetails(c.Generation.GenerationId, imageHashes[i], policyVersion, routes[i], c.Fingerprint, c.BankMatch)).ToArray());
+            AuditDetails(c.Generation.GenerationId, imageHashes[i], policyVersion, routes[i], c.Fingerprint, c.BankMatch, c.OptOut)).ToArray());
 
         var scores = items.SelectMany((item, ord) => item.Scores.Select(s => (Ord: ord, Category: s.Key, Score: s.Value))).ToArray();
         Add("scoreOrds", scores.Select(s => s.Ord).ToArray());
@@ -194,7 +197,7 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
 
     /// <summary>The ingest audit entry's details (internal for bench ingest, whose COPY rows carry the same entry).</summary>
     internal static string AuditDetails(string generationId, byte[] imageHash, int policyVersion, RouteResult route,
-        PdqResult fingerprint, BankMatch? bankMatch) =>
+        PdqResult fingerprint, BankMatch? bankMatch, OptOuts.OptOutMatch? optOut = null) =>
         JsonSerializer.Serialize(new
         {
             generationId,
@@ -206,5 +209,6 @@ public sealed class IngestStore(Db db, DecisionWriter decisions)
             pdq = fingerprint.Hash.ToString(),
             pdqQuality = fingerprint.Quality,
             bankMatch = bankMatch is { } match ? new { entry = match.BankEntryId, match.Distance, match.Categories } : null,
+            optOut = optOut is { } opted ? new { id = opted.OptOutId, opted.Kind } : null,
         }, Json);
 }

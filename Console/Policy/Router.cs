@@ -23,7 +23,8 @@ public sealed record RouteInput(
     BankMatch? BankMatch = null,
     string? Jurisdiction = null,
     string? UserTier = null,
-    bool? AgeVerified = null);
+    bool? AgeVerified = null,
+    long? OptOutId = null);
 
 /// <param name="Queue">Where a human picks it up; null when automation decided.</param>
 /// <param name="Categories">The categories that caused the route, worst first.</param>
@@ -63,6 +64,10 @@ public static class Router
         var blocking = flagged.Where(s => s.Rule.AutoBlockAt is { } at && s.Score >= at).Select(s => s.Rule.Name).ToList();
         if (blocking.Count > 0)
             return new RouteResult(Routes.AutoBlocked, null, priority, blocking);
+
+        // Someone in the opt-out registry: a person decides, whatever else would have approved it.
+        if (input.OptOutId is not null)
+            return new RouteResult(Routes.Queued, Queues.Standard, priority, flaggedNames);
 
         // Every category over its review threshold within a band the policy settles with an outcome: approved with it.
         if (flagged.Count > 0 && AutoOutcome(policy, input, flagged) is { } outcome)

@@ -15,9 +15,10 @@ public sealed class RoutableItem
     public string? UserTier { get; init; }
     public string Scores { get; init; } = "{}";
     public bool? AgeVerified { get; init; }
+    public long? OptOutId { get; init; }
 
     /// <summary>What routing decides on (see <see cref="RoutingInputs.ScoresColumn"/> for which scores).</summary>
-    public RouteInput ToInput() => RoutingInputs.InputOf(Scores, Jurisdiction, UserTier, AgeVerified);
+    public RouteInput ToInput() => RoutingInputs.InputOf(Scores, Jurisdiction, UserTier, AgeVerified) with { OptOutId = OptOutId };
 }
 
 /// <summary>Reads items with their routing evidence; shared by the what-if numbers and the re-route job so both see the same inputs.</summary>
@@ -41,7 +42,7 @@ public static class RoutingInputs
     public const string Select =
         $"""
         select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
-               r.age_verified as ageverified, {ScoresColumn}
+               r.age_verified as ageverified, r.opt_out_id as optoutid, {ScoresColumn}
         from review_items r
         """;
 

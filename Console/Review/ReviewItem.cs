@@ -43,4 +43,6 @@ public sealed record ReviewItem(
     IReadOnlyList<ClassifierScores>? Classifiers = null,
     long ProducerId = 0,
     /// <summary>The gravest action in force on the user's account (warn … ban); null when none.</summary>
-    string? AccountAction = null);
+    string? AccountAction = null,
+    /// <summary>Why the opt-out registry sent the item to a person (OptOuts/); null when it did not.</summary>
+    string? OptOut = null);

@@ -19,7 +19,11 @@ public sealed class ReviewItemReader(Db db)
                    coalesce(u.strikes, 0) as strikes,
                    (select e.action from enforcements e
                     where e.producer_id = r.producer_id and e.user_id = r.user_id and e.state = 'active' and (e.ends_at is null or e.ends_at > now())
-                    order by array_position(array['warn', 'restrict', 'require_verification', 'suspend', 'ban'], e.action) desc limit 1) as accountaction
+                    order by array_position(array['warn', 'restrict', 'require_verification', 'suspend', 'ban'], e.action) desc limit 1) as accountaction,
+                   (select case o.kind when 'user' then 'A platform user named as its subject opted out (' || o.user_id || ')'
+                                       else 'Its image matches a picture whose owner opted out' end
+                           || coalesce(': ' || o.note, '') || ' (opt-out #' || o.id || ').'
+                    from opt_outs o where o.id = r.opt_out_id) as optout
             from review_items r
             join producers p on p.id = r.producer_id
             join images i on i.sha256 = r.image_sha256
@@ -64,7 +68,7 @@ public sealed class ReviewItemReader(Db db)
         return new ReviewItem(row.Id, row.Queue ?? "", row.GenerationId, row.ProducerName, row.UserId, row.Prompt, row.NegativePrompt,
             row.Model, row.CreatedAt, row.ReceivedAt, row.Route, row.RouteCategories, row.Priority, row.Jurisdiction, row.UserTier,
             row.AgeVerified, row.ImageWidth, row.ImageHeight, row.ImageContentType, scores, metadata, row.Strikes, history, row.ImageHashQuality,
-            classifiers, row.ProducerId, row.AccountAction);
+            classifiers, row.ProducerId, row.AccountAction, row.OptOut);
     }, ct);
 
     // Settable properties rather than positional records: Dapper reads text[] as System.Array, which it cannot match
@@ -95,6 +99,7 @@ public sealed class ReviewItemReader(Db db)
         public int Strikes { get; init; }
         public int? ImageHashQuality { get; init; }
         public string? AccountAction { get; init; }
+        public string? OptOut { get; init; }
     }
 
     private sealed class PriorDecisionRow
