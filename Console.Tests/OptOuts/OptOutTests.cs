@@ -16,12 +16,7 @@ namespace ModerationConsole.Tests.OptOuts;
 [Trait(TestKind.Trait, TestKind.Database)]
 public sealed class OptOutTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private HttpClient Api()
-    {
-        var http = new HttpClient { BaseAddress = console.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        return http;
-    }
+    private HttpClient Api() => ProducerClient.Http(console.BaseAddress, apiKey);
 
     [Fact]
     public async Task A_generation_naming_an_opted_out_user_goes_to_review_with_the_opt_out_shown()

@@ -19,12 +19,7 @@ namespace ModerationConsole.Tests.Removals;
 [Trait(TestKind.Trait, TestKind.Database)]
 public sealed class RemovalRequestTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private HttpClient Api()
-    {
-        var http = new HttpClient { BaseAddress = console.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        return http;
-    }
+    private HttpClient Api() => ProducerClient.Http(console.BaseAddress, apiKey);
 
     private static object Request(string requestId, string ground, params string[] generationIds) => new
     {

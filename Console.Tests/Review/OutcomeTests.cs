@@ -19,12 +19,7 @@ namespace ModerationConsole.Tests.Review;
 [Trait(TestKind.Trait, TestKind.Database)]
 public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducerTest(postgres)
 {
-    private HttpClient Api()
-    {
-        var http = new HttpClient { BaseAddress = console.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        return http;
-    }
+    private HttpClient Api() => ProducerClient.Http(console.BaseAddress, apiKey);
 
     private async Task<long> DecideWithOutcomeAsync(string outcome, string language = "de", string role = Roles.Moderator)
     {
@@ -48,6 +43,30 @@ public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducer
         Assert.Equal(Outcomes.AgeRestricted, await connection.ExecuteScalarAsync<string>(
             "select details ->> 'outcome' from audit_log where action = 'item.decided' and item_id = @itemId", new { itemId }));
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>("select coalesce(sum(strikes), 0) from platform_users"));
+    }
+
+    [Theory]
+    [InlineData(Outcomes.AgeRestricted, true, false, false, false)]
+    [InlineData(Outcomes.Labelled, false, true, false, false)]
+    [InlineData(Outcomes.NoDistribution, false, false, true, false)]
+    [InlineData(Outcomes.LimitVisibility, false, false, false, true)]
+    public async Task Each_default_outcome_reaches_the_cursor_feed_with_its_own_marking(string outcome, bool ageRestricted, bool labelled,
+        bool doNotDistribute, bool limitVisibility)
+    {
+        using var http = Api();
+        (await http.PostAsJsonAsync("/api/v1/capabilities", new { outcomes = true })).EnsureSuccessStatusCode();
+        var itemId = await DecideWithOutcomeAsync(outcome, language: "en");
+
+        var notice = (await http.GetFromJsonAsync<DecisionPage>("/api/v1/decisions?after=0"))!.Decisions.Single(d => d.ItemId == itemId);
+
+        Assert.Equal(("approved", outcome), (notice.Decision, notice.Outcome));
+        var marking = notice.Marking!;
+        Assert.Equal((ageRestricted, labelled, doNotDistribute, limitVisibility),
+            (marking.AgeRestricted, marking.Label is not null, marking.DoNotDistribute, marking.LimitVisibility));
+        Assert.Equal(doNotDistribute, marking.C2paAssertions.Any(a => a.Label == "c2pa.training-mining"));
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal(outcome, await connection.ExecuteScalarAsync<string>(
+            "select details ->> 'outcome' from audit_log where action = 'item.decided' and item_id = @itemId", new { itemId }));
     }
 
     [Fact]
