@@ -164,7 +164,7 @@ public sealed class OptOutRegistry(Db db, IOptions<HashingOptions> hashing)
         }, ct);
     }
 
-    /// <summary>The producer (or an admin, with <paramref name="admin"/>) takes an opt-out back; true when one was in force.</summary>
+    /// <summary>The producer, or an admin on its behalf, takes an opt-out back; true when one was in force.</summary>
     public Task<bool> RemoveAsync(long producerId, string externalId, Actor actor, CancellationToken ct = default) =>
         db.InTransactionAsync(async (connection, transaction) =>
         {
