@@ -159,6 +159,28 @@ public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducer
     }
 
     [Fact]
+    public async Task An_outcome_the_policy_weights_gives_a_strike_the_ladder_counts_and_an_overturn_lifts_it()
+    {
+        var (_, admin) = await console.PersonAsync(Roles.Admin);
+        var current = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;
+        await console.Service<PolicyChanges>().ActivateAsync(admin, current with
+        {
+            Outcomes = current.Outcomes.Select(o => o.Key == Outcomes.NoDistribution ? o with { StrikeWeight = 2 } : o).ToList(),
+        }, "Keeping a real person's likeness back counts against the account.");
+
+        var itemId = await DecideWithOutcomeAsync(Outcomes.NoDistribution);
+
+        await using var connection = await console.OpenConnectionAsync();
+        Assert.Equal((2, 1), await connection.QuerySingleAsync<(int, int)>(
+            "select (select sum(weight)::int from strikes), (select strikes from platform_users)"));
+        var decisionId = await connection.ExecuteScalarAsync<long>("select id from decisions where item_id = @itemId", new { itemId });
+        var (_, senior) = await console.PersonAsync(Roles.Senior);
+        await console.Service<Overturns>().OverturnAsync(senior, decisionId, "approved", [], "Not a real person after all.");
+        Assert.Equal((0, 0), await connection.QuerySingleAsync<(int, int)>(
+            "select (select coalesce(sum(weight), 0)::int from strikes where lifted_at is null), (select strikes from platform_users)"));
+    }
+
+    [Fact]
     public async Task A_policy_with_broken_outcomes_is_refused_naming_each_field()
     {
         var document = (await console.Service<PolicyStore>().LoadActiveAsync()).Document;
@@ -167,7 +189,7 @@ public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducer
             Outcomes =
             [
                 .. document.Outcomes.Where(o => o.Key != Outcomes.Block),
-                new OutcomeRule { Key = "Blur It", Label = "", Decision = "maybe", Shortcut = "e", DsaVisibility = "HIDDEN" },
+                new OutcomeRule { Key = "Blur It", Label = "", Decision = "maybe", Shortcut = "e", DsaVisibility = "HIDDEN", StrikeWeight = -1 },
                 document.Outcomes[1] with { Key = "approve_twice", Restricted = false },
             ],
         };
@@ -181,6 +203,7 @@ public sealed class OutcomeTests(PostgresFixture postgres) : ConsoleWithProducer
         Assert.Contains(problems, p => p.StartsWith("outcomes[5] (Blur It).decision:"));
         Assert.Contains(problems, p => p.StartsWith("outcomes[5] (Blur It).shortcut:"));
         Assert.Contains(problems, p => p.StartsWith("outcomes[5] (Blur It).dsaVisibility:"));
+        Assert.Contains(problems, p => p.StartsWith("outcomes[5] (Blur It).strikeWeight:"));
         Assert.Contains(problems, p => p.StartsWith("outcomes[6] (approve_twice).restricted:"));
     }
 

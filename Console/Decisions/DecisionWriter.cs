@@ -37,7 +37,9 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     /// (<see cref="Enforcement.LadderHints.NeedTransaction"/>), rather than <c>unlessLadderActs</c>.
     /// </summary>
     public bool LadderNeedsTransaction(PendingDecision decision, PolicyDocument policy) =>
-        decision.Decision == DecisionKinds.Blocked && hints.NeedTransaction(policy.Enforcement, decision.Categories, !decision.Automated);
+        // A restriction's strike is written in a transaction: the in-batch ladder weighs blocks by their categories only.
+        decision.OutcomeStrikeWeight > 0
+        || (decision.Decision == DecisionKinds.Blocked && hints.NeedTransaction(policy.Enforcement, decision.Categories, !decision.Automated));
 
     /// <summary>Counts a block written again in a transaction after its batch failed on a stale hint (a metric).</summary>
     public void LadderRetried() => hints.Retried();
@@ -167,6 +169,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             ("actorIds", actors.Select(a => a.Id).ToArray()),
             ("details", pending.Select(AuditDetails).ToArray()),
             ("outcomes", pending.Select(d => d.Outcome).ToArray()),
+            ("striking", pending.Select(d => d.Strikes).ToArray()),
             ("action", AuditActions.ItemDecided),
             ("blocked", DecisionKinds.Blocked));
     }
@@ -181,9 +184,10 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
         with input as (
             select * from unnest(@itemIds::bigint[], @producerIds::bigint[], @userIds::text[], @decisions::text[],
                                  @categories::jsonb[], @reasons::text[], @notes::text[], @decidedBy::bigint[],
-                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[], @decidedAt::timestamptz[], @outcomes::text[])
+                                 @actorKinds::text[], @actorIds::text[], @details::jsonb[], @decidedAt::timestamptz[], @outcomes::text[],
+                                 @striking::boolean[])
                  with ordinality as i (item_id, producer_id, user_id, decision, categories, reason, note, decided_by,
-                                       actor_kind, actor_id, details, decided_at, outcome, n)),
+                                       actor_kind, actor_id, details, decided_at, outcome, striking, n)),
         decided as (
             insert into decisions (item_id, producer_id, decision, categories, reason, note, automated, decided_by, decided_at, outcome)
             select item_id, producer_id, decision, array(select jsonb_array_elements_text(categories)), reason, note,
@@ -196,7 +200,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             from decided join input using (item_id) order by input.n),
         strikes as (
             insert into platform_users (producer_id, user_id, strikes, last_strike_at)
-            select producer_id, user_id, count(*), now() from input where decision = @blocked group by producer_id, user_id
+            select producer_id, user_id, count(*), now() from input where striking group by producer_id, user_id
             on conflict (producer_id, user_id) do update set strikes = platform_users.strikes + excluded.strikes, last_strike_at = now())
         select decided.id as {IdColumn} from decided join input using (item_id) order by input.n
         """;
@@ -232,10 +236,12 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     /// </summary>
     private static async Task<int> StrikeChangeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, PendingDecision decision)
     {
-        var blocks = decision.Decision == DecisionKinds.Blocked ? 1 : 0;
+        var blocks = decision.Strikes ? 1 : 0;
         if (decision.Overturns is not { } replaced) return blocks;
-        var replacedBlocked = await connection.ExecuteScalarAsync<string>("select decision from decisions where id = @replaced",
-            new { replaced }, transaction) == DecisionKinds.Blocked ? 1 : 0;
+        // The replaced decision's strike: a block's, or a restriction's the policy weighted then.
+        var replacedBlocked = await connection.ExecuteScalarAsync<bool>(
+            "select d.decision = 'blocked' or exists (select 1 from strikes s where s.decision_id = d.id) from decisions d where d.id = @replaced",
+            new { replaced }, transaction) ? 1 : 0;
         return blocks - replacedBlocked;
     }
 

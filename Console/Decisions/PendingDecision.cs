@@ -24,16 +24,23 @@ public sealed record PendingDecision(
     long? DecidedBy,
     long? Overturns = null,
     DateTimeOffset? DecidedAt = null,
-    string? Outcome = null)
+    string? Outcome = null,
+    int OutcomeStrikeWeight = 0)
 {
     public bool Automated => DecidedBy is null;
+
+    /// <summary>Whether it gives the user a strike: a block does (weighted by its categories), and so does an outcome the policy weights.</summary>
+    public bool Strikes => Decision == DecisionKinds.Blocked || OutcomeStrikeWeight > 0;
+
+    /// <summary>The strike's weight: a block's categories', or its outcome's (<see cref="OutcomeRule.StrikeWeight"/>).</summary>
+    public int StrikeWeight(Enforcement.EnforcementPolicy rules) => Decision == DecisionKinds.Blocked ? rules.WeightOf(Categories) : OutcomeStrikeWeight;
 
     public static PendingDecision Automatic(long itemId, long producerId, string platformUserId, RouteResult route, PolicyDocument policy) =>
         route.Route == Routes.AutoBlocked
             ? new(itemId, producerId, platformUserId, DecisionKinds.Blocked, route.Categories, StatementOfReasons(policy, route.Categories), null, null)
             : route.Outcome is { } outcome
                 ? new(itemId, producerId, platformUserId, DecisionKinds.Approved, route.Categories, policy.FindOutcome(outcome)?.Reason ?? ApprovedReason,
-                    null, null, Outcome: outcome)
+                    null, null, Outcome: outcome, OutcomeStrikeWeight: policy.FindOutcome(outcome)?.StrikeWeight ?? 0)
                 : new(itemId, producerId, platformUserId, DecisionKinds.Approved, [], ApprovedReason, null, null);
 
     public const string ApprovedReason = "The image was reviewed and does not violate the platform's policy.";

@@ -42,7 +42,7 @@ public sealed class DecisionStrikes
         foreach (var account in accounts) (standing[account], activeStrikes[account]) = ([], []);
     }
 
-    public static bool Concerns(PendingDecision decision) => decision.Decision == DecisionKinds.Blocked || decision.Overturns is not null;
+    public static bool Concerns(PendingDecision decision) => decision.Strikes || decision.Overturns is not null;
 
     private bool LadderIsOn => policy.Enforcement.Steps.Count > 0 || policy.Enforcement.BanAtOnce.Count > 0;
 
@@ -63,7 +63,7 @@ public sealed class DecisionStrikes
         if (relevant.Count == 0) return null;
         var work = new DecisionStrikes(policy, relevant, hints);
         var rules = policy.Enforcement;
-        var blocks = relevant.Where(d => d.decision.Decision == DecisionKinds.Blocked).Select(d => d.decision).ToList();
+        var blocks = relevant.Where(d => d.decision.Strikes).Select(d => d.decision).ToList();
         var producers = work.accounts.Select(a => a.ProducerId).ToArray();
         var users = work.accounts.Select(a => a.PlatformUserId).ToArray();
 
@@ -89,11 +89,12 @@ public sealed class DecisionStrikes
             ("producers", blocks.Select(b => b.ProducerId).ToArray()), ("users", blocks.Select(b => b.PlatformUserId).ToArray()),
             ("items", blocks.Select(b => b.ItemId).ToArray()),
             ("categories", blocks.Select(b => System.Text.Json.JsonSerializer.Serialize(b.Categories)).ToArray()),
-            ("weights", blocks.Select(b => rules.WeightOf(b.Categories)).ToArray()), ("days", rules.StrikeExpiryDays)));
+            ("weights", blocks.Select(b => b.StrikeWeight(rules)).ToArray()), ("days", rules.StrikeExpiryDays)));
         if (!work.LadderIsOn) return work;
         if (unlessLadderActs)
         {
-            if (relevant.Count != 1 || blocks.Count != 1 || hints is null || hints.NeedTransaction(rules, blocks[0].Categories, !blocks[0].Automated))
+            if (relevant.Count != 1 || blocks.Count != 1 || blocks[0].Decision != DecisionKinds.Blocked || hints is null
+                || hints.NeedTransaction(rules, blocks[0].Categories, !blocks[0].Automated))
                 throw new InvalidOperationException("The ladder acts in the batch only for one block that needs no transaction.");
             var block = blocks[0];
             if (rules.Steps.Count > 0)
@@ -179,8 +180,8 @@ public sealed class DecisionStrikes
         foreach (var account in accounts)
         {
             var mine = relevant.Where(d => (d.Decision.ProducerId, d.Decision.PlatformUserId) == account).ToList();
-            var added = mine.Where(d => d.Decision.Decision == DecisionKinds.Blocked)
-                .Select(d => new NewStrike(ids[d.Index], d.Decision.Categories, rules.WeightOf(d.Decision.Categories), !d.Decision.Automated)).ToList();
+            var added = mine.Where(d => d.Decision.Strikes)
+                .Select(d => new NewStrike(ids[d.Index], d.Decision.Categories, d.Decision.StrikeWeight(rules), !d.Decision.Automated)).ToList();
             var liftedHere = mine.Where(d => d.Decision.Overturns is { } o && lifted.Contains(o)).Select(d => d.Decision.Overturns!.Value).ToHashSet();
             var weight = weights[account];
             var changes = Ladder.Evaluate(rules, weight, standing[account], added, liftedHere);

@@ -24,6 +24,11 @@ public sealed record OutcomeRule
     public string? Reason { get; init; }
     /// <summary>The DSA Transparency Database's decision_visibility value, e.g. DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED.</summary>
     public required string DsaVisibility { get; init; }
+    /// <summary>
+    /// The strike a restriction gives the user, for the enforcement ladder (0: none, the default). A block's strike is
+    /// weighted by its categories (the enforcement policy's strikeWeights), so a block's outcome leaves this at 0.
+    /// </summary>
+    public int StrikeWeight { get; init; }
     /// <summary>Who may choose it; null: everyone who reviews.</summary>
     public IReadOnlyList<string>? Roles { get; init; }
     /// <summary>How the platform marks the file.</summary>
@@ -151,6 +156,8 @@ public static partial class Outcomes
                 yield return $"{where}.dsaVisibility: a Transparency Database value such as DECISION_VISIBILITY_CONTENT_LABELLED";
             foreach (var role in o.Roles ?? [])
                 if (!Policies.RolesOf[Policies.Review].Contains(role)) yield return $"{where}.roles: '{role}' does not review";
+            if (o.StrikeWeight is < 0 or > 100) yield return $"{where}.strikeWeight: 0 to 100";
+            if (o.StrikeWeight != 0 && o.Decision == "blocked") yield return $"{where}.strikeWeight: a block's strike is weighted by its categories (enforcement.strikeWeights)";
             if (o.Marking.Label is { } label && !label.ContainsKey("en")) yield return $"{where}.marking.label: give the English text (\"en\"), the fallback";
         }
     }

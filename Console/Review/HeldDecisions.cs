@@ -123,8 +123,13 @@ public sealed class HeldDecisions(Db db, DecisionWriter decisions, IOptions<Queu
                           decided_by as decidedby, decided_at as decidedat, group_item_id as groupitemid, outcome
                 """, transaction: transaction)).OrderBy(r => r.GroupItemId).ThenBy(r => r.ItemId != r.GroupItemId).ThenBy(r => r.ItemId).ToList();
             if (due.Count == 0) return 0;
-            var policy = due.Any(d => d.Decision == DecisionKinds.Blocked) ? (await PolicyStore.LoadActiveAsync(connection, transaction)).Document : null;
-            await decisions.WriteAsync(connection, transaction, due.Select(d => d.ToPending()).ToList(), policy);
+            var policy = due.Any(d => d.Decision == DecisionKinds.Blocked || d.Outcome is not null)
+                ? (await PolicyStore.LoadActiveAsync(connection, transaction)).Document : null;
+            // A restriction's strike weight is the policy's when the window ends, as a block's category weights are.
+            await decisions.WriteAsync(connection, transaction, due.Select(d => d.ToPending() with
+            {
+                OutcomeStrikeWeight = d.Outcome is { } outcome ? policy!.FindOutcome(outcome)?.StrikeWeight ?? 0 : 0,
+            }).ToList(), policy);
             return due.Count;
         }, ct);
 

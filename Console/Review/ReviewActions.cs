@@ -87,7 +87,8 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                     : outcome?.Reason ?? PendingDecision.ApprovedReason;
             }
             var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, chosen.Decision, chosen.Categories,
-                reason, note, userId, Outcome: outcome is { Key: not (Outcomes.Approve or Outcomes.Block) } ? outcome.Key : null);
+                reason, note, userId, Outcome: outcome is { Key: not (Outcomes.Approve or Outcomes.Block) } ? outcome.Key : null,
+                OutcomeStrikeWeight: outcome?.StrikeWeight ?? 0);
             request = chosen;
             // Banking changes what every later ingest matches at once, so a decision that banks is not held for undo.
             if (held.Window > TimeSpan.Zero && !request.AddToBank) return HoldAsync(user, userId, claim, request, decision, cluster, note, policy, ct);
@@ -115,7 +116,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             var (members, clusterNote) = await CloseClusterAsync(connection, transaction, user, userId, claim, cluster, request.Decision, note);
             pending.AddRange(members.Decidable.Select(m =>
                 new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories, reason, clusterNote, userId,
-                    Outcome: decision.Outcome)));
+                    Outcome: decision.Outcome, OutcomeStrikeWeight: decision.OutcomeStrikeWeight)));
 
             long? bankEntry = null;
             var alreadyBanked = false;
@@ -160,7 +161,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
             [
                 (decision, queue!),
                 .. members.Decidable.Select(m => (new PendingDecision(m.Id, m.ProducerId, m.UserId, request.Decision, request.Categories,
-                    decision.Reason, clusterNote, userId, Outcome: decision.Outcome), m.Queue!)),
+                    decision.Reason, clusterNote, userId, Outcome: decision.Outcome, OutcomeStrikeWeight: decision.OutcomeStrikeWeight), m.Queue!)),
             ], held.Window);
             await QueueSignals.NotifyAsync(connection, transaction);
             return new DecisionOutcome(members.Decidable.Select(m => m.Id).ToList(), members.Skipped, null, false, releaseAt);
