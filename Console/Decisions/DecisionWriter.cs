@@ -170,8 +170,7 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
             ("details", pending.Select(AuditDetails).ToArray()),
             ("outcomes", pending.Select(d => d.Outcome).ToArray()),
             ("striking", pending.Select(d => d.Strikes).ToArray()),
-            ("action", AuditActions.ItemDecided),
-            ("blocked", DecisionKinds.Blocked));
+            ("action", AuditActions.ItemDecided));
     }
 
     /// <summary>
@@ -236,13 +235,13 @@ public sealed class DecisionWriter(Enforcement.LadderHints hints)
     /// </summary>
     private static async Task<int> StrikeChangeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, PendingDecision decision)
     {
-        var blocks = decision.Strikes ? 1 : 0;
-        if (decision.Overturns is not { } replaced) return blocks;
+        var strikes = decision.Strikes ? 1 : 0;
+        if (decision.Overturns is not { } replaced) return strikes;
         // The replaced decision's strike: a block's, or a restriction's the policy weighted then.
-        var replacedBlocked = await connection.ExecuteScalarAsync<bool>(
+        var replacedStruck = await connection.ExecuteScalarAsync<bool>(
             "select d.decision = 'blocked' or exists (select 1 from strikes s where s.decision_id = d.id) from decisions d where d.id = @replaced",
             new { replaced }, transaction) ? 1 : 0;
-        return blocks - replacedBlocked;
+        return strikes - replacedStruck;
     }
 
     internal const int CursorLockClass = 0x4D43; // "MC": keeps our advisory locks apart from anyone else's

@@ -6,8 +6,8 @@ using Npgsql;
 namespace ModerationConsole.Enforcement;
 
 /// <summary>
-/// What decisions do to their users' accounts, in the decisions' own transaction and batch: a block adds a weighted
-/// strike, an overturn lifts the strike of the decision it replaces, and the ladder (<see cref="Ladder"/>) then applies,
+/// What decisions do to their users' accounts, in the decisions' own transaction and batch: a block (or a restriction
+/// whose outcome the policy weights) adds a weighted strike, an overturn lifts the strike of the decision it replaces, and the ladder (<see cref="Ladder"/>) then applies,
 /// proposes or lifts actions. Approvals that replace nothing cost nothing here.
 /// </summary>
 /// <remarks>
