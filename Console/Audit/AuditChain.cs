@@ -178,8 +178,9 @@ public sealed class AuditChain(Db db)
         return SHA256.HashData(input);
     }
 
-    // Dapper rows: settable properties (see DecisionFeed.Row for why not positional records).
-    class Entry
+    // Dapper rows: settable properties (see DecisionFeed.Row for why not positional records). Internal: an evidence
+    // bundle (Cases/EvidenceBundle) reads chained entries with the very columns the chain hashes.
+    internal class Entry
     {
         public const string Columns =
             "a.id, a.at, a.actor_kind as actorkind, a.actor_id as actorid, a.action, a.item_id as itemid, a.details::text as details";
@@ -193,7 +194,7 @@ public sealed class AuditChain(Db db)
         public string Details { get; init; } = "";
     }
 
-    sealed class Link : Entry
+    internal sealed class Link : Entry
     {
         public long Position { get; init; }
         public long LinkedEntry { get; init; }

@@ -72,11 +72,13 @@ public sealed partial class CaseStore(Db db, CaseOpening opening, EvidenceSealin
         }, ct);
     }
 
+    /// <summary>SQL that is true when the item <paramref name="itemColumn"/> names belongs to a child-safety case.</summary>
+    public static string InChildSafetyCaseSql(string itemColumn) =>
+        $"exists (select 1 from case_items ci join cases k on k.id = ci.case_id where ci.item_id = {itemColumn} and k.kind = 'child_safety')";
+
     /// <summary>Whether an item belongs to a child-safety case (its image is then for specialists only).</summary>
     public Task<bool> InChildSafetyCaseAsync(long itemId, CancellationToken ct = default) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<bool>(
-            "select exists (select 1 from case_items ci join cases c on c.id = ci.case_id where ci.item_id = @itemId and c.kind = 'child_safety')",
-            new { itemId }), ct);
+        db.ReadAsync(c => c.ExecuteScalarAsync<bool>($"select {InChildSafetyCaseSql("@itemId")}", new { itemId }), ct);
 
     /// <summary>The cases an item belongs to that the caller may see (child-safety ones only for specialists).</summary>
     public Task<IReadOnlyList<CaseSummary>> OfItemAsync(ClaimsPrincipal user, long itemId, CancellationToken ct = default)

@@ -45,10 +45,9 @@ public static class EvidenceBundle
                    d.decided_at as decidedat, d.overturns
             from decisions d left join users u on u.id = d.decided_by where d.item_id = any(@itemIds) order by d.id
             """, new { itemIds }, transaction)).ToLookup(d => d.ItemId);
-        var audit = (await connection.QueryAsync<AuditRow>(
-            """
-            select c.position, c.previous, c.hash, a.id, a.at, a.actor_kind as actorkind, a.actor_id as actorid, a.action,
-                   a.item_id as itemid, a.details::text as details
+        var audit = (await connection.QueryAsync<AuditChain.Link>(
+            $"""
+            select c.position, c.previous, c.hash, {AuditChain.Entry.Columns}
             from audit_log a join audit_chain c on c.entry_id = a.id
             where a.item_id = any(@itemIds) or (a.details ? 'caseId' and (a.details ->> 'caseId')::bigint = @caseId)
             order by c.position
@@ -159,20 +158,6 @@ public static class EvidenceBundle
         public string? DecidedBy { get; init; }
         public DateTimeOffset DecidedAt { get; init; }
         public long? Overturns { get; init; }
-    }
-
-    private sealed class AuditRow
-    {
-        public long Position { get; init; }
-        public byte[] Previous { get; init; } = [];
-        public byte[] Hash { get; init; } = [];
-        public long Id { get; init; }
-        public DateTime At { get; init; }
-        public string ActorKind { get; init; } = "";
-        public string ActorId { get; init; } = "";
-        public string Action { get; init; } = "";
-        public long? ItemId { get; init; }
-        public string Details { get; init; } = "";
     }
 }
 

@@ -33,6 +33,10 @@ public sealed record OutcomeRule
     public IReadOnlyList<string>? Roles { get; init; }
     /// <summary>How the platform marks the file.</summary>
     public OutcomeMarking Marking { get; init; } = new();
+
+    /// <summary>Neither plain approve nor plain block: stored as the decision's outcome, and offered besides the a and b keys.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsBetween => Key is not (Outcomes.Approve or Outcomes.Block);
 }
 
 /// <summary>What the platform writes into the file and shows beside it (docs/contract.md, "Marking").</summary>

@@ -94,8 +94,7 @@ public sealed class LegalHolds(Db db)
                     if (!long.TryParse(target, out var caseId)) throw new HoldException("target: a case number.");
                     var kind = await connection.ExecuteScalarAsync<string?>("select kind from cases where id = @caseId", new { caseId }, transaction)
                                ?? throw new HoldException($"target: there is no case #{caseId}.");
-                    if (kind == Cases.CaseKinds.ChildSafety && !user.Satisfies(Policies.ChildSafety))
-                        throw new UnauthorizedAccessException("Only child-safety specialists act on child-safety cases.");
+                    Cases.CaseStore.RequireKind(user, kind);
                     return await PlaceAsync(connection, transaction, Actor.User(userId), userId, scope, caseId, null, null, null, reason, endsAt);
                 case HoldScopes.Item:
                     if (!long.TryParse(target, out var itemId)) throw new HoldException("target: an item number.");
@@ -129,8 +128,7 @@ public sealed class LegalHolds(Db db)
                 where h.id = @holdId and h.released_at is null for update of h
                 """, new { holdId }, transaction);
             if (hold.Id == 0) throw new HoldException($"There is no hold #{holdId} in force.");
-            if (hold.Kind == Cases.CaseKinds.ChildSafety && !user.Satisfies(Policies.ChildSafety))
-                throw new UnauthorizedAccessException("Only child-safety specialists act on child-safety cases.");
+            if (hold.Kind is { } kind) Cases.CaseStore.RequireKind(user, kind);
             if (hold.System && hold.EndsAt > DateTime.UtcNow)
                 throw new HoldException($"This hold keeps a child-safety case for the period the law requires; it ends by itself on {hold.EndsAt:yyyy-MM-dd}.");
             await connection.ExecuteAsync(

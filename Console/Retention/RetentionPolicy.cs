@@ -20,6 +20,16 @@ public sealed class RetentionPolicies(Db db)
     public const string PolicyChanged = "retention.policy_changed";
     public const int MaxDays = 36_500;
 
+    /// <summary>
+    /// SQL true for an image <c>i</c> retention may remove now: no item showing it is kept (retention_due, db/0022) under
+    /// @ApprovedImageDays and @BlockedImageDays. The preview counts what the purge removes with the very same condition.
+    /// </summary>
+    internal const string ImageDueSql =
+        """
+        not exists (select 1 from review_items o where o.image_sha256 = i.sha256
+                    and not retention_due(o.id, @ApprovedImageDays, @BlockedImageDays))
+        """;
+
     /// <summary>Reads the policy's one row as a <see cref="RetentionPolicy"/>.</summary>
     internal const string SelectSql =
         "select approved_image_days as approvedimagedays, blocked_image_days as blockedimagedays, prompt_days as promptdays from retention_policy";
@@ -53,11 +63,10 @@ public sealed class RetentionPolicies(Db db)
         {
             var policy = await c.QuerySingleAsync<RetentionPolicy>(SelectSql);
             return await c.QuerySingleAsync<RetentionPreview>(
-                """
+                $"""
                 select (select count(*) from images i where i.purged_at is null
                           and exists (select 1 from review_items r where r.image_sha256 = i.sha256)
-                          and not exists (select 1 from review_items r where r.image_sha256 = i.sha256
-                                          and not retention_due(r.id, @ApprovedImageDays, @BlockedImageDays))) as images,
+                          and {ImageDueSql}) as images,
                        (select count(*) from review_items r where r.content_purged_at is null and r.status = 'decided'
                           and retention_due(r.id, @PromptDays, @PromptDays)) as prompts,
                        (select count(*) from review_items r where r.status = 'decided' and item_is_held(r.id)) as helditems,

@@ -42,12 +42,11 @@ public sealed class RetentionPurge(Db db, Microsoft.Extensions.Options.IOptions<
                     new { after, chunkSize }, transaction);
                 if (range.Count == 0) return (Last: after, Count: 0, Images: Array.Empty<string>(), Items: Array.Empty<long>());
                 var purgedImages = (await connection.QueryAsync<string>(
-                    """
+                    $"""
                     update images i set bytes = null, purged_at = now()
                     where i.purged_at is null
                       and i.sha256 in (select r.image_sha256 from review_items r where r.id > @after and r.id <= @last and r.status = 'decided')
-                      and not exists (select 1 from review_items o where o.image_sha256 = i.sha256
-                                      and not retention_due(o.id, @ApprovedImageDays, @BlockedImageDays))
+                      and {RetentionPolicies.ImageDueSql}
                     returning encode(i.sha256, 'hex')
                     """, new { after, last = range.Last, policy.ApprovedImageDays, policy.BlockedImageDays }, transaction)).ToArray();
                 var purgedItems = (await connection.QueryAsync<long>(

@@ -27,12 +27,11 @@ public static class ImageEndpoints
             // Once an image belongs to a child-safety case, only specialists see it (Cases/).
             var childSafety = http.User.Satisfies(Policies.ChildSafety);
             var image = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<(byte[] Bytes, string ContentType)>(
-                """
+                $"""
                 select i.bytes, i.content_type from review_items r join images i on i.sha256 = r.image_sha256
                 where r.id = @itemId and (@seesAll or (r.claimed_by = @userId and r.claim_expires_at > now())
                                           or exists (select 1 from decisions d where d.item_id = r.id and d.decided_by = @userId))
-                  and (@childSafety or not exists (select 1 from case_items ci join cases k on k.id = ci.case_id
-                                                   where ci.item_id = r.id and k.kind = 'child_safety'))
+                  and (@childSafety or not {Cases.CaseStore.InChildSafetyCaseSql("r.id")})
                 """, new { itemId, userId, seesAll, childSafety }), http.RequestAborted);
             if (image.Bytes is null) return Results.NotFound();
 

@@ -87,7 +87,7 @@ public sealed class ReviewActions(Db db, DecisionWriter decisions, BankAdministr
                     : outcome?.Reason ?? PendingDecision.ApprovedReason;
             }
             var decision = new PendingDecision(claim.ItemId, claim.ProducerId, claim.PlatformUserId, chosen.Decision, chosen.Categories,
-                reason, note, userId, Outcome: outcome is { Key: not (Outcomes.Approve or Outcomes.Block) } ? outcome.Key : null,
+                reason, note, userId, Outcome: outcome is { IsBetween: true } ? outcome.Key : null,
                 OutcomeStrikeWeight: outcome?.StrikeWeight ?? 0);
             request = chosen;
             // Banking changes what every later ingest matches at once, so a decision that banks is not held for undo.
