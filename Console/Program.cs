@@ -10,6 +10,7 @@ using ModerationConsole.Dashboard;
 using ModerationConsole.Data;
 using ModerationConsole.Decisions;
 using ModerationConsole.Enforcement;
+using ModerationConsole.Heads;
 using ModerationConsole.Hosting;
 using ModerationConsole.Ingest;
 using ModerationConsole.Jobs;
@@ -59,6 +60,7 @@ public static class Program
             .AddOperations()
             .AddDashboard()
             .AddScoring()
+            .AddLearnedHeads()
             .AddUserInterface();
 
         var app = builder.Build();

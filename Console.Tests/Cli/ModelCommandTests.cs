@@ -59,7 +59,7 @@ public sealed class ModelCommandTests : IDisposable
         var second = await ConsoleProcess.RunAsync(NoDatabase, null, "model", "install-default", $"--Scoring:ModelsDirectory={models.FullName}");
 
         Assert.True(first.ExitCode == 0, first.Errors);
-        Assert.Contains($"Installed {DefaultImageModel.Name}@{DefaultImageModel.PackageVersion}", first.Output);
+        Assert.Contains($"Installed {DefaultImageModel.Name}@{DefaultImageModel.ModelVersion}", first.Output);
         Assert.Equal(0, second.ExitCode);
         Assert.Contains("already installed", second.Output);
         var manifest = ClassifierManifest.Parse(await File.ReadAllTextAsync(DefaultImageModel.ManifestPath(models.FullName)));

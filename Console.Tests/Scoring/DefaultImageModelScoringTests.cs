@@ -18,14 +18,13 @@ public sealed class DefaultImageModelScoringTests(PostgresFixture postgres) : IA
 {
     private readonly DirectoryInfo models = Directory.CreateTempSubdirectory("mc-default-model-");
     private TestConsole console = null!;
-    private static string Source => $"{DefaultImageModel.Name}@{DefaultImageModel.PackageVersion}";
+    private static string Source => $"{DefaultImageModel.Name}@{DefaultImageModel.ModelVersion}";
 
     public async ValueTask InitializeAsync()
     {
         // The package's files as npm ci installed them for the peer tests: the same bytes the tarball holds.
-        var converted = TfjsToOnnx.Convert(TfjsModelFiles.Read(NodePeers.NsfwjsModel("mobilenet_v2")), DefaultImageModel.Name);
-        TfjsImport.Write(models.FullName, DefaultImageModel.Name, converted.Onnx, TfjsImport.Manifest(converted, DefaultImageModel.Name,
-            DefaultImageModel.PackageVersion, DefaultImageModel.Labels, "sum", null, DefaultImageModel.License, "test"));
+        var (onnx, manifest) = DefaultImageModel.Convert(TfjsModelFiles.Read(NodePeers.NsfwjsModel("mobilenet_v2")), "test");
+        TfjsImport.Write(models.FullName, DefaultImageModel.Name, onnx, manifest);
         console = await TestConsole.StartAsync(postgres, $"--Scoring:ModelsDirectory={models.FullName}",
             "--Scoring:NewItemsInterval=00:00:00.5", "--Scoring:ExecutionProvider=cpu");
     }
@@ -59,6 +58,16 @@ public sealed class DefaultImageModelScoringTests(PostgresFixture postgres) : IA
         Assert.Equal(Source, model.Source);
         Assert.Equal(["Sexual content", "Suggestive (not explicit)"], model.Scores.Select(s => s.Label).Order());
         Assert.NotEmpty(shown.Scores); // the producer's own, still there
+        // The same pass stored each image's pooled features: 1280 float16 values, unit length.
+        var stored = (await db.QueryAsync<byte[]>(
+            "select e.embedding from image_embeddings e join review_items r on r.image_sha256 = e.image_sha256 where r.id = any(@ids) and e.backbone = @Source",
+            new { ids, Source })).ToList();
+        Assert.Equal(ids.Length, stored.Count);
+        foreach (var vector in stored.Select(b => Embeddings.EmbeddingVector.FromHalfBytes(b)))
+        {
+            Assert.Equal(1280, vector.Length);
+            Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 2);
+        }
         var activated = await db.ExecuteScalarAsync<string>(
             "select actor_kind from audit_log where action = 'classifier.activated' and details->>'name' = @name", new { name = DefaultImageModel.Name });
         Assert.Equal("system", activated);

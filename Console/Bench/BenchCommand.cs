@@ -25,6 +25,7 @@ public static class BenchCommand
         new LadderBenchmark(),
         new ChecksBenchmark(),
         new ReviewBenchmark(),
+        new HeadsBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

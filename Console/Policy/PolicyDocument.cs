@@ -51,6 +51,9 @@ public sealed record PolicyOverride
 
 public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
 {
+    /// <summary>The category no automation decides, whatever the policy says of its thresholds.</summary>
+    public const string ChildSafetyCategory = "sexual_minors";
+
     /// <summary>Applied in order: a later matching override replaces what an earlier one set.</summary>
     public IReadOnlyList<PolicyOverride> Overrides { get; init; } = [];
 
@@ -99,6 +102,9 @@ public sealed record PolicyDocument(IReadOnlyList<CategoryRule> Categories)
                 problems.Add($"category '{c.Name}': autoBlockAt must be between reviewAt and 1");
             if (c.AlwaysHuman && c.AutoBlockAt is not null)
                 problems.Add($"category '{c.Name}': an always-human category cannot have autoBlockAt");
+            // Nothing the console scores or learns may decide sexual content involving minors: a person always does.
+            if (c.Name == ChildSafetyCategory && !c.AlwaysHuman)
+                problems.Add($"category '{c.Name}': alwaysHuman must stay on (a person decides every such item)");
             if (c.Severity is < 0 or > 1000) problems.Add($"category '{c.Name}': severity must be in [0, 1000]");
             if (string.IsNullOrWhiteSpace(c.Reason)) problems.Add($"category '{c.Name}': reason is required");
             if (c.DsaCategory is { } dsa && (!dsa.StartsWith("STATEMENT_CATEGORY_", StringComparison.Ordinal) || !dsa.All(ch => ch is >= 'A' and <= 'Z' or '_')))

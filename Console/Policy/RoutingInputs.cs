@@ -26,20 +26,24 @@ public static class RoutingInputs
 {
     /// <summary>
     /// The scores column of an item <c>r</c>: per category, the strongest of the producer's own and of each active local
-    /// classifier version's (scores of a version no longer active stay stored, for drift and audit, but no longer route).
+    /// classifier version's (scores of a version no longer active, or in shadow mode, stay stored, for drift, audit and
+    /// comparison, but do not route).
     /// </summary>
-    public const string ScoresColumn =
-        """
+    public static readonly string ScoresColumn = ScoresSql("false") + " as scores";
+
+    /// <summary>The routing scores of item <c>r</c> as JSON text, also counting the sources <paramref name="alsoSql"/> admits (<c>s.source</c>).</summary>
+    public static string ScoresSql(string alsoSql) =>
+        $$"""
         coalesce((select jsonb_object_agg(category, score)
                   from (select category, max(score) as score from item_scores s
                         where s.item_id = r.id
-                          and (s.source = 'upstream'
+                          and (s.source = 'upstream' or {{alsoSql}}
                                or s.source in (select name || '@' || version from classifier_versions where active))
                         group by category) best),
-                 '{}')::text as scores
+                 '{}')::text
         """;
 
-    public const string Select =
+    public static readonly string Select =
         $"""
         select r.id, r.producer_id as producerid, r.user_id as userid, r.route, r.jurisdiction, r.user_tier as usertier,
                r.age_verified as ageverified, r.opt_out_id as optoutid, {ScoresColumn}

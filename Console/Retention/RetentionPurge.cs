@@ -80,47 +80,12 @@ public sealed class RetentionPurge(Db db, Microsoft.Extensions.Options.IOptions<
 
 /// <summary>Starts the purge once a day (<see cref="RetentionOptions.Every"/>) on whichever instance gets there first.</summary>
 public sealed class RetentionSchedule(Db db, JobStore jobs, Microsoft.Extensions.Options.IOptions<RetentionOptions> options,
-    ILogger<RetentionSchedule> logger) : BackgroundService
+    ILogger<RetentionSchedule> logger) : PeriodicJobSchedule(db, jobs, logger)
 {
-    private const long ScheduleLock = 0x7265_745F_7363_68; // "ret_sch"
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.Scheduled) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
-        do
-        {
-            try
-            {
-                await StartIfDueAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Could not start the retention purge; trying again");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    /// <summary>Starts a purge when none was started within <see cref="RetentionOptions.Every"/>; true when it did.</summary>
-    public async Task<bool> StartIfDueAsync(CancellationToken ct)
-    {
-        // A session lock held across the check and the start: two instances never both find no recent purge and start one.
-        await using var connection = await db.DataSource.OpenConnectionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>("select pg_try_advisory_lock(@ScheduleLock)", new { ScheduleLock })) return false;
-        try
-        {
-            if (await connection.ExecuteScalarAsync<bool>("select exists (select 1 from jobs where kind = @JobKind and requested_at > now() - @every)",
-                    new { RetentionPurge.JobKind, every = options.Value.Every }))
-                return false;
-            await jobs.StartAsync(RetentionPurge.JobKind, new { }, Actor.Console, null, ct);
-            return true;
-        }
-        finally
-        {
-            await connection.ExecuteAsync("select pg_advisory_unlock(@ScheduleLock)", new { ScheduleLock });
-        }
-    }
+    protected override string Kind => RetentionPurge.JobKind;
+    protected override bool Enabled => options.Value.Scheduled;
+    protected override TimeSpan Every => options.Value.Every;
+    protected override long ScheduleLock => 0x7265_745F_7363_68; // "ret_sch"
 }
 
 public sealed class RetentionOptions

@@ -39,15 +39,16 @@ public static class ImageEndpoints
         }).RequireAuthorization(Policies.Review);
 
         // A near-duplicate's image, for the moderator deciding the cluster: only while they hold the claim on the item
-        // under review, and only for a pending item that really is near it (same user, same prompt shape, or an image
-        // within the near-duplicate distance), so the route cannot be used to browse the queue.
+        // under review, and only for a pending item that really is near it (same user, same prompt shape, an image within
+        // the near-duplicate distance, or one near in content by its embedding), so the route cannot be used to browse the queue.
         app.MapGet("/review/images/{itemId:long}/similar/{otherId:long}", async (long itemId, long otherId, HttpContext http, Db db,
             Microsoft.Extensions.Options.IOptions<Hashing.HashingOptions> options) =>
         {
             var userId = http.User.UserId();
             var seesAll = http.User.Satisfies(Policies.Escalations);
+            var childSafety = http.User.Satisfies(Policies.ChildSafety);
             var image = await db.ReadAsync(c => c.QuerySingleOrDefaultAsync<(byte[] Bytes, string ContentType)>(
-                """
+                $"""
                 select oi.bytes, oi.content_type
                 from review_items a join images ai on ai.sha256 = a.image_sha256,
                      review_items o join images oi on oi.sha256 = o.image_sha256
@@ -55,8 +56,10 @@ public static class ImageEndpoints
                   and (@seesAll or (a.claimed_by = @userId and a.claim_expires_at > now()))
                   and ((o.producer_id = a.producer_id and o.user_id = a.user_id)
                        or o.prompt_shape = a.prompt_shape
-                       or (ai.pdq_quality >= @minQuality and oi.pdq_quality >= @minQuality and bit_count(ai.pdq # oi.pdq) <= @distance))
-                """, new { itemId, otherId, userId, seesAll, minQuality = options.Value.MinQuality, distance = options.Value.NearDuplicateDistance }),
+                       or (ai.pdq_quality >= @minQuality and oi.pdq_quality >= @minQuality and bit_count(ai.pdq # oi.pdq) <= @distance)
+                       or {Embeddings.SimilarItems.NeighboursSql("a", "o")})
+                  and (@childSafety or not {Cases.CaseStore.InChildSafetyCaseSql("o.id")})
+                """, new { itemId, otherId, userId, seesAll, childSafety, minQuality = options.Value.MinQuality, distance = options.Value.NearDuplicateDistance }),
                 http.RequestAborted);
             if (image.Bytes is null) return Results.NotFound();
             return ImageResult(http, image.Bytes, image.ContentType);

@@ -20,6 +20,9 @@ public sealed class NearDuplicate
     /// <summary>Another moderator holds it right now; a cluster decision will leave it to them.</summary>
     public bool HeldByOther { get; init; }
 
+    /// <summary>Cosine similarity of the images' embeddings, when found by "show similar items" (<see cref="Embeddings.SimilarItems"/>).</summary>
+    public double? Similarity { get; init; }
+
     public bool SimilarImage => ImageDistance is not null;
 }
 

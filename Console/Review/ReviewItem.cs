@@ -10,7 +10,8 @@ public sealed record CategoryScore(string Category, string Label, double Score, 
 }
 
 /// <summary>One active classifier version's scores of the item (<c>item_scores.source</c> = name@version).</summary>
-public sealed record ClassifierScores(string Source, IReadOnlyList<CategoryScore> Scores);
+/// <param name="Shadow">The version is in shadow mode: its scores are shown for comparison and route nothing.</param>
+public sealed record ClassifierScores(string Source, IReadOnlyList<CategoryScore> Scores, bool Shadow = false);
 
 public sealed record PriorDecision(long ItemId, string Decision, IReadOnlyList<string> Categories, bool Automated, DateTimeOffset DecidedAt);
 

@@ -38,15 +38,16 @@ public sealed class ReviewItemReader(Db db)
                 new { itemId }))
             .Select(s => Scored(s.Category, s.Score))
             .ToList();
-        // The active classifiers' own scores, beside the producer's: routing reads the stronger of each.
-        var classifiers = (await connection.QueryAsync<(string Source, string Category, float Score)>(
+        // The active classifiers' own scores, beside the producer's: routing reads the stronger of each. Versions in shadow
+        // mode come after them, marked: moderators see what they would say, routing does not read them.
+        var classifiers = (await connection.QueryAsync<(string Source, string Category, float Score, bool Shadow)>(
                 """
-                select s.source, s.category, s.score
-                from item_scores s join classifier_versions v on v.active and s.source = v.name || '@' || v.version
-                where s.item_id = @itemId order by s.source, s.score desc, s.category
+                select s.source, s.category, s.score, not v.active
+                from item_scores s join classifier_versions v on (v.active or v.shadow_since is not null) and s.source = v.name || '@' || v.version
+                where s.item_id = @itemId order by not v.active, s.source, s.score desc, s.category
                 """, new { itemId }))
-            .GroupBy(s => s.Source)
-            .Select(g => new ClassifierScores(g.Key, g.Select(s => Scored(s.Category, s.Score)).ToList()))
+            .GroupBy(s => (s.Source, s.Shadow))
+            .Select(g => new ClassifierScores(g.Key.Source, g.Select(s => Scored(s.Category, s.Score)).ToList(), g.Key.Shadow))
             .ToList();
 
         CategoryScore Scored(string category, double score) => CategoryScore.Under(policy.Document, category, score);

@@ -10,10 +10,17 @@ using Npgsql;
 namespace ModerationConsole.Scoring;
 
 /// <summary>A row of <c>classifier_versions</c> as admins see it (without the weights).</summary>
+/// <param name="ShadowSince">In shadow mode since then: scores new items, shown beside the others, routes nothing.</param>
+/// <param name="ReplacedVersion">The version that was active when this one was activated (what rolling back restores).</param>
 public sealed record ClassifierVersion(string Name, string Version, string Modality, string Manifest, bool Stored,
-    string? Metrics, bool Active, DateTimeOffset CreatedAt, long? CreatedBy)
+    string? Metrics, bool Active, DateTimeOffset CreatedAt, long? CreatedBy, DateTimeOffset? ShadowSince = null, string? ReplacedVersion = null)
 {
+    public string Source => $"{Name}@{Version}";
+
     public ClassifierManifest ParsedManifest => ClassifierManifest.Parse(Manifest);
+    public bool InShadow => ShadowSince is not null;
+    public bool IsHead => Modality == "head";
+    public Heads.HeadCategoryMetrics[] ParsedHeadMetrics => Metrics is null || !IsHead ? [] : System.Text.Json.JsonSerializer.Deserialize<Heads.HeadCategoryMetrics[]>(Metrics, ClassifierManifest.Json) ?? [];
     public CategoryMetrics[] ParsedMetrics => Metrics is null ? [] : System.Text.Json.JsonSerializer.Deserialize<CategoryMetrics[]>(Metrics, ClassifierManifest.Json) ?? [];
 }
 
@@ -39,7 +46,7 @@ public sealed class ClassifierStore(Db db)
         (await c.QueryAsync<ClassifierVersion>(
             """
             select name, version, modality, manifest::text as manifest, onnx is not null as stored, metrics::text as metrics,
-                   active, created_at as createdAt, created_by as createdBy
+                   active, created_at as createdAt, created_by as createdBy, shadow_since as shadowSince, replaced_version as replacedVersion
             from classifier_versions order by name, created_at desc, version desc
             """)).AsList(), ct);
 
@@ -92,18 +99,79 @@ public sealed class ClassifierStore(Db db)
     public Task ActivateAsync(ClaimsPrincipal admin, string name, string version, CancellationToken ct = default) =>
         ActivateAsync(name, version, admin.ActorUnder(Policies.Admin), ct);
 
-    /// <summary>Makes <paramref name="version"/> the active version of its classifier (the one re-scoring uses), audited.</summary>
+    /// <summary>
+    /// Makes <paramref name="version"/> the active version of its classifier (the one routing and re-scoring use), out of
+    /// shadow mode if it was in it, remembering the version it replaces for a roll-back; audited.
+    /// </summary>
     public Task ActivateAsync(string name, string version, Actor actor, CancellationToken ct = default) => db.InTransactionAsync(async (c, tx) =>
     {
-        var exists = await c.ExecuteScalarAsync<bool>(
-            "select exists (select 1 from classifier_versions where name = @name and version = @version)", new { name, version }, tx);
-        if (!exists) throw new InvalidOperationException($"no classifier version {name}@{version}");
+        await RequireAsync(c, tx, name, version);
         var previous = await c.ExecuteScalarAsync<string?>(
             "update classifier_versions set active = false where name = @name and active returning version", new { name }, tx);
-        await c.ExecuteAsync("update classifier_versions set active = true where name = @name and version = @version", new { name, version }, tx);
+        await c.ExecuteAsync(
+            """
+            update classifier_versions set active = true, shadow_since = null,
+                   replaced_version = case when @previous = version then replaced_version else @previous end
+            where name = @name and version = @version
+            """, new { name, version, previous }, tx);
         await AuditLog.AppendAsync(c, tx, actor, ScoringAuditActions.ClassifierActivated, null, new { name, version, previous });
         return true;
     }, ct);
+
+    /// <summary>
+    /// Puts an inactive version in shadow mode (an admin's act): from now on it scores new items and its scores are
+    /// shown beside the active ones, but routing reads none of them. Audited.
+    /// </summary>
+    public Task ShadowAsync(ClaimsPrincipal admin, string name, string version, CancellationToken ct = default)
+    {
+        var actor = admin.ActorUnder(Policies.Admin);
+        return db.InTransactionAsync(async (c, tx) =>
+        {
+            await RequireAsync(c, tx, name, version);
+            var changed = await c.ExecuteAsync(
+                "update classifier_versions set shadow_since = now() where name = @name and version = @version and not active and shadow_since is null",
+                new { name, version }, tx);
+            if (changed == 0) throw new InvalidOperationException($"{name}@{version} is active or already in shadow mode");
+            await AuditLog.AppendAsync(c, tx, actor, ScoringAuditActions.ClassifierShadowed, null, new { name, version });
+            return true;
+        }, ct);
+    }
+
+    /// <summary>
+    /// One click back: the active version stops routing, and the version it replaced (if any) is active again. A version in
+    /// shadow mode leaves shadow mode. Audited with what was restored.
+    /// </summary>
+    public Task<string?> RollBackAsync(ClaimsPrincipal admin, string name, string version, CancellationToken ct = default)
+    {
+        var actor = admin.ActorUnder(Policies.Admin);
+        return db.InTransactionAsync(async (c, tx) =>
+        {
+            await RequireAsync(c, tx, name, version);
+            var row = await c.QuerySingleAsync<(bool Active, DateTimeOffset? ShadowSince, string? Replaced)>(
+                "select active, shadow_since, replaced_version from classifier_versions where name = @name and version = @version for update",
+                new { name, version }, tx);
+            if (!row.Active && row.ShadowSince is null) throw new InvalidOperationException($"{name}@{version} is neither active nor in shadow mode");
+            await c.ExecuteAsync("update classifier_versions set active = false, shadow_since = null where name = @name and version = @version",
+                new { name, version }, tx);
+            var restored = row.Active && row.Replaced is not null
+                && await c.ExecuteAsync("update classifier_versions set active = true, shadow_since = null where name = @name and version = @Replaced",
+                    new { name, row.Replaced }, tx) == 1
+                ? row.Replaced
+                : null;
+            await AuditLog.AppendAsync(c, tx, actor, ScoringAuditActions.ClassifierRolledBack, null, new
+            {
+                name, version, wasActive = row.Active, shadowSince = row.ShadowSince, restored,
+            });
+            return restored;
+        }, ct);
+    }
+
+    private static async Task RequireAsync(NpgsqlConnection c, NpgsqlTransaction tx, string name, string version)
+    {
+        if (!await c.ExecuteScalarAsync<bool>(
+                "select exists (select 1 from classifier_versions where name = @name and version = @version)", new { name, version }, tx))
+            throw new InvalidOperationException($"no classifier version {name}@{version}");
+    }
 
     /// <summary>The next free integer version of a classifier the console trains itself.</summary>
     public static Task<int> NextVersionAsync(NpgsqlConnection connection, string name) => connection.ExecuteScalarAsync<int>(
@@ -116,5 +184,7 @@ public static class ScoringAuditActions
     public const string ClassifierRegistered = "classifier.registered";
     public const string ClassifierActivated = "classifier.activated";
     public const string ClassifierTrained = "classifier.trained";
+    public const string ClassifierShadowed = "classifier.shadowed";
+    public const string ClassifierRolledBack = "classifier.rolled_back";
     public const string BatchScored = "scoring.batch_scored";
 }

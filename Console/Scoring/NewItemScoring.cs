@@ -6,7 +6,7 @@ using ModerationConsole.Jobs;
 namespace ModerationConsole.Scoring;
 
 /// <summary>
-/// Scores pending items with every active classifier version as they arrive, and routes them again on the new scores:
+/// Scores pending items with every active classifier version (and every version in shadow mode) as they arrive, and routes them again on the new scores:
 /// every <see cref="ScoringOptions.NewItemsInterval"/>, each active version scores the pending items that lack its
 /// scores (the whole backlog once after a start, then the items of the last half minute and newer) in steps of
 /// <see cref="ScoringOptions.RescoreChunkSize"/>.
@@ -48,7 +48,7 @@ public sealed class NewItemScoring(Db db, BacklogScoring backlog, IOptions<Scori
         try
         {
             var scored = 0;
-            var versions = await connection.QueryAsync<(string Name, string Version)>("select name, version from classifier_versions where active order by name");
+            var versions = await connection.QueryAsync<(string Name, string Version)>("select name, version from classifier_versions where active or shadow_since is not null order by name");
             foreach (var (name, version) in versions)
             {
                 var source = $"{name}@{version}";

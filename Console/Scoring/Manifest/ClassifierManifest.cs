@@ -12,7 +12,7 @@ public sealed record ClassifierManifest
 {
     public required string Name { get; init; }
     public required string Version { get; init; }
-    /// <summary><c>image</c> or <c>text</c>.</summary>
+    /// <summary><c>image</c>, <c>text</c>, or <c>head</c> (a classifier over an image model's stored embeddings).</summary>
     public required string Modality { get; init; }
     /// <summary>The .onnx file, relative to the manifest; absent for models stored in the database.</summary>
     public string? File { get; init; }
@@ -28,6 +28,10 @@ public sealed record ClassifierManifest
     public string Combine { get; init; } = "max";
     public ImageInput? Image { get; init; }
     public TextInput? Text { get; init; }
+    /// <summary>An image model's second output: a feature vector per image, stored, searched for neighbours and learnt from by heads.</summary>
+    public EmbeddingOutput? Embedding { get; init; }
+    /// <summary>A head's input: the embedding of which backbone it was trained on.</summary>
+    public HeadInput? Head { get; init; }
     public string? Description { get; init; }
     /// <summary>The model's licence, e.g. <c>MIT</c>.</summary>
     public string? License { get; init; }
@@ -64,19 +68,45 @@ public sealed record ClassifierManifest
         foreach (var label in Labels.Where(l => l.Category is not null && policyCategories is not null && !policyCategories.Contains(l.Category)))
             problems.Add($"labels: '{label.Name}' maps to '{label.Category}', which is not a policy category");
         if (Combine is not ("max" or "sum")) problems.Add("combine: max or sum");
+        if (Embedding is not null && Modality != "image") problems.Add("embedding: image models only");
+        if (Embedding is { } e && (string.IsNullOrWhiteSpace(e.Output) || e.Dimensions is < 1 or > 8192))
+            problems.Add("embedding: an output name and 1 to 8192 dimensions");
         switch (Modality)
         {
             case "image" when Image is null: problems.Add("image: required for an image model"); break;
             case "image": problems.AddRange(Image.Validate()); break;
             case "text" when Text is null: problems.Add("text: required for a text model"); break;
             case "text": problems.AddRange(Text.Validate()); break;
-            default: problems.Add("modality: image or text"); break;
+            case "head" when Head is null: problems.Add("head: required for a head"); break;
+            case "head": problems.AddRange(Head.Validate()); break;
+            default: problems.Add("modality: image, text or head"); break;
         }
         return problems;
     }
 }
 
 public sealed record ManifestLabel(string Name, string? Category = null);
+
+/// <summary>The output of an image model that is its feature vector per image (e.g. the pooled layer before the classes).</summary>
+public sealed record EmbeddingOutput(string Output, int Dimensions);
+
+/// <summary>
+/// A head reads the embedding a backbone stored (<see cref="Backbone"/> = its <c>name@version</c>) as a float input of
+/// <see cref="Dimensions"/> per item, and gives a score per label.
+/// </summary>
+public sealed record HeadInput
+{
+    public required string Backbone { get; init; }
+    public required string Input { get; init; }
+    public required int Dimensions { get; init; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Backbone) || !Backbone.Contains('@')) yield return "head.backbone: the backbone's name@version";
+        if (string.IsNullOrWhiteSpace(Input)) yield return "head.input: the name of the head's input";
+        if (Dimensions is < 1 or > 8192) yield return "head.dimensions: 1 to 8192";
+    }
+}
 
 /// <summary>
 /// How an image becomes the model's input tensor: decoded to RGB, resized to <see cref="Width"/>×<see cref="Height"/>,

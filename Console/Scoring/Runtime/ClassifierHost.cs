@@ -71,16 +71,21 @@ public sealed class ClassifierHost : IDisposable
     /// <summary>The manifest must name inputs and an output the graph has: say so at load, not at the first batch.</summary>
     private static void Check(ClassifierManifest manifest, InferenceSession session)
     {
-        var expected = manifest.Modality == "image" ? [manifest.Image!.Input] : new[] { manifest.Text!.IdsInput, manifest.Text.MaskInput };
+        var expected = manifest.Modality switch
+        {
+            "image" => [manifest.Image!.Input],
+            "head" => [manifest.Head!.Input],
+            _ => new[] { manifest.Text!.IdsInput, manifest.Text.MaskInput },
+        };
         foreach (var input in expected.Where(i => !session.InputMetadata.ContainsKey(i)))
         {
             session.Dispose();
             throw new InvalidOperationException($"{manifest.Source}: the model has no input '{input}' (it has {string.Join(", ", session.InputMetadata.Keys)})");
         }
-        if (!session.OutputMetadata.ContainsKey(manifest.Output))
+        foreach (var output in new[] { manifest.Output, manifest.Embedding?.Output }.OfType<string>().Where(o => !session.OutputMetadata.ContainsKey(o)))
         {
             session.Dispose();
-            throw new InvalidOperationException($"{manifest.Source}: the model has no output '{manifest.Output}' (it has {string.Join(", ", session.OutputMetadata.Keys)})");
+            throw new InvalidOperationException($"{manifest.Source}: the model has no output '{output}' (it has {string.Join(", ", session.OutputMetadata.Keys)})");
         }
     }
 

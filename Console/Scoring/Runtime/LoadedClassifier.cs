@@ -10,6 +10,7 @@ namespace ModerationConsole.Scoring.Runtime;
 public sealed class LoadedClassifier(ClassifierManifest manifest, InferenceSession session, string provider) : IDisposable
 {
     private readonly string[] outputNames = [manifest.Output];
+    private readonly string[] outputNamesWithEmbedding = manifest.Embedding is { } e ? [manifest.Output, e.Output] : [manifest.Output];
 
     public ClassifierManifest Manifest => manifest;
     public string Provider => provider;
@@ -19,17 +20,29 @@ public sealed class LoadedClassifier(ClassifierManifest manifest, InferenceSessi
     /// Runs one batch of <paramref name="count"/> items over inputs the caller owns (no copy: the tensors are views over
     /// its pooled buffers) and returns the scores, <paramref name="count"/> × labels, activation applied.
     /// </summary>
-    public float[] Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs, int count)
+    public float[] Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs, int count) =>
+        Run(inputNames, inputs, count, withEmbeddings: false).Scores;
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, int)"/>, and with
+    /// <paramref name="withEmbeddings"/> also the manifest's embedding output (count × dimensions, as the model gives it;
+    /// null when the model has none). Both come from the same pass: the embedding is a layer the scores are computed from.
+    /// </summary>
+    public (float[] Scores, float[]? Embeddings) Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs, int count, bool withEmbeddings)
     {
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
-        var raw = outputs.First().GetTensorDataAsSpan<float>();
+        using var outputs = session.Run(runOptions, inputNames, inputs, withEmbeddings ? outputNamesWithEmbedding : outputNames);
+        var raw = outputs[0].GetTensorDataAsSpan<float>();
         var labels = LabelCount;
         if (raw.Length != count * labels)
             throw new InvalidOperationException($"{manifest.Source}: output '{manifest.Output}' has {raw.Length} values for {count} items × {labels} labels.");
         var scores = raw.ToArray();
         for (var i = 0; i < count; i++) Activate(scores.AsSpan(i * labels, labels), manifest.Activation);
-        return scores;
+        if (outputs.Count < 2) return (scores, null);
+        var embeddings = outputs[1].GetTensorDataAsSpan<float>();
+        if (embeddings.Length != count * manifest.Embedding!.Dimensions)
+            throw new InvalidOperationException($"{manifest.Source}: output '{manifest.Embedding.Output}' has {embeddings.Length} values for {count} items × {manifest.Embedding.Dimensions} dimensions.");
+        return (scores, embeddings.ToArray());
     }
 
     internal static void Activate(Span<float> row, string activation)

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Dapper;
+using ModerationConsole.Accounts;
+using ModerationConsole.Embeddings;
+using ModerationConsole.Heads;
+using ModerationConsole.Jobs;
+using ModerationConsole.Policy;
+using ModerationConsole.Scoring;
+using ModerationConsole.Tests.Hashing;
+using ModerationConsole.Tests.Infrastructure;
+
+namespace ModerationConsole.Tests.Heads;
+
+/// <summary>
+/// The jobs an admin starts from the Classifiers page (embedding past images, training heads), who may shadow, activate
+/// and roll back a version, and what is refused with a reason.
+/// </summary>
+[Trait(TestKind.Trait, TestKind.Database)]
+public sealed class HeadAdministrationTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestConsole console = null!;
+
+    // The model is in the folder, but new items are not scored: their images wait for the backfill.
+    public async ValueTask InitializeAsync() =>
+        console = await TestConsole.StartAsync(postgres, $"--Scoring:ModelsDirectory={DefaultModelFolder.Path}", "--Scoring:ExecutionProvider=cpu");
+
+    public async ValueTask DisposeAsync() => await console.DisposeAsync();
+
+    [Fact]
+    public async Task The_backfill_job_embeds_past_images_and_training_without_enough_labels_registers_nothing_and_says_why()
+    {
+        await Eventually.TrueAsync(async () => await console.Service<EmbeddingBackfill>().BackboneAsync(default) is not null,
+            () => "the default model was not activated");
+        using var http = ProducerClient.Http(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
+        for (var seed = 0; seed < 3; seed++)
+            await http.PostAsync("/api/v1/generations", System.Net.Http.Json.JsonContent.Create(new[]
+            {
+                GenerationBuilder.Queued().WithUser($"u{seed}").WithImage(TestPictures.Png(TestPictures.Draw(seed, 200, 150))).Build(),
+            }));
+        var admin = (await console.PersonAsync(Roles.Admin)).Principal;
+        var jobs = console.Service<JobStore>();
+
+        var backfill = await FinishedAsync(await jobs.StartAsync(admin, Policies.Admin, EmbeddingBackfillJob.JobKind, new { }));
+        var training = await FinishedAsync(await jobs.StartAsync(admin, Policies.Admin, HeadTrainingJob.JobKind, HeadTrainingJob.Parameters(admin.UserId())));
+
+        Assert.Equal(JobStates.Succeeded, backfill.State);
+        Assert.Equal(3, JsonDocument.Parse(backfill.Result!).RootElement.GetProperty("embedded").GetInt32());
+        await using var db = await console.OpenConnectionAsync();
+        Assert.Equal(3, await db.ExecuteScalarAsync<int>("select count(*) from image_embeddings where backbone = @Source", new { DefaultModelFolder.Source }));
+        Assert.Equal(JobStates.Succeeded, training.State);
+        var result = JsonDocument.Parse(training.Result!).RootElement;
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("version").ValueKind);
+        Assert.Contains("0 blocks for it; 200 needed", result.GetProperty("notTrained").EnumerateArray().Select(c => c.GetProperty("why").GetString()));
+        Assert.DoesNotContain(await console.Service<ClassifierStore>().ListAsync(), v => v.IsHead);
+    }
+
+    [Fact]
+    public async Task Only_an_admin_shadows_activates_or_rolls_back_and_a_version_in_no_such_state_is_refused_by_name()
+    {
+        var store = console.Service<ClassifierStore>();
+        var moderator = (await console.PersonAsync(Roles.Senior)).Principal;
+        var admin = (await console.PersonAsync(Roles.Admin)).Principal;
+        await Eventually.TrueAsync(async () => (await store.ListAsync()).Any(v => v.Active), () => "the default model was not registered");
+        var model = (await store.ListAsync()).Single(v => v.Active);
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.ShadowAsync(moderator, model.Name, model.Version));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.RollBackAsync(moderator, model.Name, model.Version));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.ActivateAsync(moderator, model.Name, model.Version));
+        var unknown = await Assert.ThrowsAsync<InvalidOperationException>(() => store.ShadowAsync(admin, HeadTraining.ModelName, "9"));
+        Assert.Contains("image-heads@9", unknown.Message);
+        var active = await Assert.ThrowsAsync<InvalidOperationException>(() => store.ShadowAsync(admin, model.Name, model.Version));
+        Assert.Contains("is active or already in shadow mode", active.Message);
+        await using var db = await console.OpenConnectionAsync();
+        Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from audit_log where action in ('classifier.shadowed', 'classifier.rolled_back')"));
+    }
+
+    [Fact]
+    public void Sexual_content_involving_minors_stays_always_human_whatever_the_policy_says()
+    {
+        var categories = DefaultPolicy.Categories
+            .Select(c => c.Name == PolicyDocument.ChildSafetyCategory ? c with { AlwaysHuman = false } : c).ToList();
+
+        var problems = new PolicyDocument(categories).Validate();
+
+        Assert.Contains("category 'sexual_minors': alwaysHuman must stay on (a person decides every such item)", problems);
+    }
+
+    [Fact]
+    public async Task Heads_settings_below_ten_labels_are_refused_at_start_naming_the_setting()
+    {
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TestConsole.StartAsync(postgres, "--Heads:MinimumPositives=1"));
+        Assert.Contains("Heads:MinimumPositives", refused.Message);
+    }
+
+    private async Task<JobView> FinishedAsync(long id)
+    {
+        JobView? job = null;
+        await Eventually.TrueAsync(async () => (job = await console.Service<JobStore>().FindAsync(id))!.Finished, within: TimeSpan.FromSeconds(120));
+        return job!;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections;
+using Dapper;
+using Npgsql;
+
+namespace ModerationConsole.Embeddings;
+
+/// <summary>One image's stored embedding under a backbone.</summary>
+public sealed record StoredEmbedding(byte[] ImageSha256, float[] Vector);
+
+/// <summary>Reads and writes <c>image_embeddings</c>; writes join the caller's transaction (scores and audit commit with them).</summary>
+public static class EmbeddingStore
+{
+    /// <summary>Stores each image's vector (already normalised) with its sketch; an image already stored is left as it is.</summary>
+    public static Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string backbone,
+        IReadOnlyList<(byte[] ImageSha256, float[] Vector)> embeddings)
+    {
+        if (embeddings.Count == 0) return Task.CompletedTask;
+        return connection.ExecuteAsync(
+            """
+            insert into image_embeddings (backbone, image_sha256, embedding, sketch)
+            select @backbone, s.sha, s.embedding, s.sketch
+            from unnest(@shas, @embeddings, @sketches) as s (sha, embedding, sketch)
+            on conflict do nothing
+            """,
+            new
+            {
+                backbone,
+                shas = embeddings.Select(e => e.ImageSha256).ToArray(),
+                embeddings = embeddings.Select(e => EmbeddingVector.ToHalfBytes(e.Vector)).ToArray(),
+                sketches = embeddings.Select(e => EmbeddingVector.Sketch(e.Vector)).ToArray(),
+            }, transaction);
+    }
+
+    /// <summary>The stored vectors of these items' images under <paramref name="backbone"/>, by item id (items without one are absent).</summary>
+    public static async Task<IReadOnlyDictionary<long, float[]>> ForItemsAsync(NpgsqlConnection connection, string backbone, IReadOnlyCollection<long> itemIds)
+    {
+        var rows = await connection.QueryAsync<(long Id, byte[] Embedding)>(
+            """
+            select r.id, e.embedding from review_items r
+            join image_embeddings e on e.backbone = @backbone and e.image_sha256 = r.image_sha256
+            where r.id = any(@ids)
+            """, new { backbone, ids = itemIds.ToArray() });
+        return rows.ToDictionary(r => r.Id, r => EmbeddingVector.FromHalfBytes(r.Embedding));
+    }
+
+    /// <summary>The backbones (image models with an embedding output) that have stored vectors, most used first.</summary>
+    public static async Task<string?> LatestBackboneAsync(NpgsqlConnection connection) =>
+        await connection.ExecuteScalarAsync<string?>(
+            """
+            select v.name || '@' || v.version from classifier_versions v
+            where v.modality = 'image' and v.manifest -> 'embedding' is not null
+            order by v.active desc, v.created_at desc limit 1
+            """);
+
+    /// <summary>Candidates near <paramref name="sketch"/> by Hamming distance, at most <paramref name="maxDistance"/> bits apart.</summary>
+    public static async Task<IReadOnlyList<(byte[] ImageSha256, int Distance, float[] Vector)>> CandidatesAsync(NpgsqlConnection connection,
+        string backbone, BitArray sketch, byte[] except, int maxDistance, int limit)
+    {
+        var rows = await connection.QueryAsync<(byte[] Sha, int Distance, byte[] Embedding)>(
+            """
+            select image_sha256, bit_count(sketch # @sketch)::int as distance, embedding from image_embeddings
+            where backbone = @backbone and image_sha256 <> @except and bit_count(sketch # @sketch) <= @maxDistance
+            order by distance limit @limit
+            """, new { backbone, sketch, except, maxDistance, limit });
+        return rows.Select(r => (r.Sha, r.Distance, EmbeddingVector.FromHalfBytes(r.Embedding))).ToList();
+    }
+}
