@@ -132,7 +132,7 @@ public sealed class LearnedHeadTests(PostgresFixture postgres) : IAsyncLifetime
         foreach (var symbol in sides)
         {
             seed++;
-            var receipt = await producer.SubmitAsync(GenerationBuilder.Queued().WithUser($"user-{seed}").WithImage(SymbolPictures.Png(seed, symbol)).Build());
+            var receipt = await producer.SubmitAsync(GenerationBuilder.Queued().WithUser($"user-{seed}").WithImage(ModerationConsole.Bench.SymbolTask.Png(seed, symbol)).Build());
             symbolOf[receipt.ItemId!.Value] = symbol;
             ids.Add(receipt.ItemId.Value);
         }

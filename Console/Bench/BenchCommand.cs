@@ -26,6 +26,7 @@ public static class BenchCommand
         new ChecksBenchmark(),
         new ReviewBenchmark(),
         new HeadsBenchmark(),
+        new BackbonesBenchmark(),
     ];
 
     public static async Task<int> RunAsync(CliArguments arguments)

@@ -154,7 +154,7 @@ public sealed partial class CaseStore(Db db, CaseOpening opening, EvidenceSealin
         var userId = user.UserIdUnder(Policies.ChildSafety, "Only child-safety specialists record CyberTipline reports.");
         reportId = reportId?.Trim() ?? "";
         if (!ReportIdPattern().IsMatch(reportId)) throw new CaseException("reportId: the report id NCMEC returned (letters, digits and dashes, up to 64).");
-        await sealing.SealChainAsync(ct);
+        await sealing.SealChainAsync(caseId, ct);
         await db.InTransactionAsync(async (connection, transaction) =>
         {
             var current = await LockAsync(connection, transaction, user, caseId);
@@ -173,7 +173,7 @@ public sealed partial class CaseStore(Db db, CaseOpening opening, EvidenceSealin
     {
         var userId = user.UserIdUnder(Policies.Cases, "Your role may not close cases.");
         reason = RequireText(reason, "reason", "say why the case is closed");
-        await sealing.SealChainAsync(ct);
+        await sealing.SealChainAsync(caseId, ct);
         await db.InTransactionAsync(async (connection, transaction) =>
         {
             var current = await LockAsync(connection, transaction, user, caseId);

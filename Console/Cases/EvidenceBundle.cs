@@ -16,6 +16,9 @@ namespace ModerationConsole.Cases;
 /// </summary>
 public static class EvidenceBundle
 {
+    /// <summary>The audit entries (<c>a</c>) a bundle holds: about its items (<c>@itemIds</c>) or naming the case (<c>@caseId</c>).</summary>
+    internal const string AboutCaseSql = "a.item_id = any(@itemIds) or (a.details ? 'caseId' and (a.details ->> 'caseId')::bigint = @caseId)";
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public sealed record Built(byte[] Zip, byte[] ManifestSha256, EvidenceManifest Manifest);
@@ -49,7 +52,7 @@ public static class EvidenceBundle
             $"""
             select c.position, c.previous, c.hash, {AuditChain.Entry.Columns}
             from audit_log a join audit_chain c on c.entry_id = a.id
-            where a.item_id = any(@itemIds) or (a.details ? 'caseId' and (a.details ->> 'caseId')::bigint = @caseId)
+            where {AboutCaseSql}
             order by c.position
             """, new { itemIds, caseId }, transaction)).ToList();
 
@@ -166,9 +169,33 @@ public static class EvidenceBundle
 /// written so far carry their links), then the bundle is built and stored with its manifest's hash, and that hash is
 /// written to the audit log, all in the case's transaction.
 /// </summary>
-public sealed class EvidenceSealing(AuditChain chain)
+public sealed class EvidenceSealing(AuditChain chain, Data.Db db)
 {
-    public Task SealChainAsync(CancellationToken ct) => chain.SealAsync(ct);
+    /// <summary>
+    /// Chains the case's entries written so far. The sealer chains in commit order and stops at a transaction still
+    /// open anywhere in the cluster, so an entry just written may wait a moment for its link: wait for it (up to 10 s),
+    /// so a bundle never leaves out the entries that led to it.
+    /// </summary>
+    public async Task SealChainAsync(long caseId, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await chain.SealAsync(ct);
+            var waiting = await db.ReadAsync(async c =>
+            {
+                var itemIds = (await c.QueryAsync<long>("select item_id from case_items where case_id = @caseId", new { caseId })).ToArray();
+                return await c.ExecuteScalarAsync<bool>(
+                    $"""
+                    select exists (select 1 from audit_log a
+                                   where ({EvidenceBundle.AboutCaseSql}) and not exists (select 1 from audit_chain c where c.entry_id = a.id))
+                    """, new { caseId, itemIds });
+            }, ct);
+            if (!waiting) return;
+            if (attempt == 100)
+                throw new InvalidOperationException("Audit entries written before sealing are still not chained after 10 s: a long transaction holds the chain back. Try again.");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+    }
 
     public async Task SealAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, long caseId)
     {

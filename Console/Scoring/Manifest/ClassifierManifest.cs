@@ -63,8 +63,9 @@ public sealed record ClassifierManifest
         if (string.IsNullOrWhiteSpace(Version) || !Version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             problems.Add("version: letters, digits, '-', '_' and '.' only");
         if (Activation is not ("softmax" or "sigmoid" or "none")) problems.Add("activation: softmax, sigmoid or none");
-        if (Labels.Count == 0) problems.Add("labels: at least one");
-        if (!Labels.Any(l => l.Category is not null)) problems.Add("labels: at least one must map to a policy category");
+        // An image model with an embedding output may be a backbone only: it scores nothing, it embeds.
+        if (Labels.Count == 0 && Embedding is null) problems.Add("labels: at least one (or an embedding output, for a backbone only)");
+        if (Labels.Count > 0 && !Labels.Any(l => l.Category is not null)) problems.Add("labels: at least one must map to a policy category");
         foreach (var label in Labels.Where(l => l.Category is not null && policyCategories is not null && !policyCategories.Contains(l.Category)))
             problems.Add($"labels: '{label.Name}' maps to '{label.Category}', which is not a policy category");
         if (Combine is not ("max" or "sum")) problems.Add("combine: max or sum");

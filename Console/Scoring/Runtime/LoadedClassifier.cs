@@ -10,7 +10,7 @@ namespace ModerationConsole.Scoring.Runtime;
 public sealed class LoadedClassifier(ClassifierManifest manifest, InferenceSession session, string provider) : IDisposable
 {
     private readonly string[] outputNames = [manifest.Output];
-    private readonly string[] outputNamesWithEmbedding = manifest.Embedding is { } e ? [manifest.Output, e.Output] : [manifest.Output];
+    private readonly string[] outputNamesWithEmbedding = manifest.Embedding is { } e && e.Output != manifest.Output ? [manifest.Output, e.Output] : [manifest.Output];
 
     public ClassifierManifest Manifest => manifest;
     public string Provider => provider;
@@ -32,17 +32,23 @@ public sealed class LoadedClassifier(ClassifierManifest manifest, InferenceSessi
     {
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, inputNames, inputs, withEmbeddings ? outputNamesWithEmbedding : outputNames);
-        var raw = outputs[0].GetTensorDataAsSpan<float>();
         var labels = LabelCount;
+        // A backbone only (no labels): its one output is the embedding.
+        if (labels == 0) return ([], withEmbeddings ? Embeddings(outputs[0], count) : null);
+        var raw = outputs[0].GetTensorDataAsSpan<float>();
         if (raw.Length != count * labels)
             throw new InvalidOperationException($"{manifest.Source}: output '{manifest.Output}' has {raw.Length} values for {count} items × {labels} labels.");
         var scores = raw.ToArray();
         for (var i = 0; i < count; i++) Activate(scores.AsSpan(i * labels, labels), manifest.Activation);
-        if (outputs.Count < 2) return (scores, null);
-        var embeddings = outputs[1].GetTensorDataAsSpan<float>();
+        return (scores, outputs.Count < 2 ? null : Embeddings(outputs[1], count));
+    }
+
+    private float[] Embeddings(OrtValue output, int count)
+    {
+        var embeddings = output.GetTensorDataAsSpan<float>();
         if (embeddings.Length != count * manifest.Embedding!.Dimensions)
             throw new InvalidOperationException($"{manifest.Source}: output '{manifest.Embedding.Output}' has {embeddings.Length} values for {count} items × {manifest.Embedding.Dimensions} dimensions.");
-        return (scores, embeddings.ToArray());
+        return embeddings.ToArray();
     }
 
     internal static void Activate(Span<float> row, string activation)
