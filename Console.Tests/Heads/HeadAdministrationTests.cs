@@ -5,6 +5,7 @@ using ModerationConsole.Embeddings;
 using ModerationConsole.Heads;
 using ModerationConsole.Jobs;
 using ModerationConsole.Policy;
+using ModerationConsole.Queue;
 using ModerationConsole.Scoring;
 using ModerationConsole.Tests.Hashing;
 using ModerationConsole.Tests.Infrastructure;
@@ -52,6 +53,37 @@ public sealed class HeadAdministrationTests(PostgresFixture postgres) : IAsyncLi
         Assert.Equal(JsonValueKind.Null, result.GetProperty("version").ValueKind);
         Assert.Contains("0 blocks for it; 200 needed", result.GetProperty("notTrained").EnumerateArray().Select(c => c.GetProperty("why").GetString()));
         Assert.DoesNotContain(await console.Service<ClassifierStore>().ListAsync(), v => v.IsHead);
+    }
+
+    [Fact]
+    public async Task Labels_are_each_items_final_human_decision_an_overturn_replaces_a_block_and_automatic_or_restricted_decisions_are_none()
+    {
+        await Eventually.TrueAsync(async () => await console.Service<EmbeddingBackfill>().BackboneAsync(default) is not null,
+            () => "the default model was not activated");
+        await using var producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
+        async Task<long> SubmitAsync(GenerationBuilder builder, int seed) =>
+            (await producer.SubmitAsync(builder.WithUser($"u{seed}").WithImage(TestPictures.Png(TestPictures.Draw(seed, 200, 150))).Build())).ItemId!.Value;
+        var overturned = await SubmitAsync(GenerationBuilder.Queued(), 1);
+        var restricted = await SubmitAsync(GenerationBuilder.Queued(), 2);
+        var automatic = await SubmitAsync(GenerationBuilder.AutoBlocked(), 3);
+        var moderator = (await console.PersonAsync(Roles.Moderator)).Principal;
+        var senior = (await console.PersonAsync(Roles.Senior)).Principal;
+        var claims = console.Service<ClaimService>();
+        var review = console.Service<ModerationConsole.Review.ReviewActions>();
+        await review.BlockAsync(moderator, (await claims.ClaimNextAsync(moderator, Queues.Standard))!, ["hate"], null);
+        await review.DecideAsync(moderator, (await claims.ClaimNextAsync(moderator, Queues.Standard))!,
+            ModerationConsole.Review.ReviewDecision.WithOutcome("approve_age_restricted", [], null));
+        await using var db = await console.OpenConnectionAsync();
+        var block = await db.ExecuteScalarAsync<long>("select id from decisions where item_id = @overturned", new { overturned });
+        await console.Service<ModerationConsole.Review.Overturns>().OverturnAsync(senior, block, "approved", [], "a flag, not a hate symbol");
+        var backfill = console.Service<EmbeddingBackfill>();
+        await backfill.WalkAsync((await backfill.BackboneAsync(default))!, EmbeddingBackfill.AllMissing, ModerationConsole.Audit.Actor.Console, _ => Task.CompletedTask, default);
+
+        var labels = await console.Service<HeadTraining>().LabelsAsync(DefaultModelFolder.Source);
+
+        var label = Assert.Single(labels);
+        Assert.Equal((overturned, true, false), (label.ItemId, label.Approved, label.LabelFor("hate")!.Value));
+        Assert.DoesNotContain(labels, l => l.ItemId == restricted || l.ItemId == automatic);
     }
 
     [Fact]

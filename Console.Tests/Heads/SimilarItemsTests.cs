@@ -18,14 +18,18 @@ namespace ModerationConsole.Tests.Heads;
 /// block the neighbourhood in one decision.
 /// </summary>
 [Trait(TestKind.Trait, TestKind.Database)]
-public sealed class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
+public class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestConsole console = null!;
     private ProducerClient producer = null!;
 
+    /// <summary>The console's settings: the default model, whose embeddings are searched.</summary>
+    protected virtual string[] Settings => DefaultModelFolder.ConsoleSettings;
+    protected virtual string Backbone => DefaultModelFolder.Source;
+
     public async ValueTask InitializeAsync()
     {
-        console = await TestConsole.StartAsync(postgres, DefaultModelFolder.ConsoleSettings);
+        console = await TestConsole.StartAsync(postgres, Settings);
         producer = await ProducerClient.ConnectAsync(console.BaseAddress, (await console.ProducerAsync()).ApiKey);
     }
 
@@ -56,7 +60,7 @@ public sealed class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
 
         var found = await console.Service<SimilarItems>().FindAsync(moderator, item);
 
-        Assert.Equal(DefaultModelFolder.Source, found!.Backbone);
+        Assert.Equal(Backbone, found!.Backbone);
         var nearest = found.Pending[0];
         Assert.Equal(mirrored, nearest.Id);
         Assert.Null(nearest.ImageDistance); // PDQ does not see a mirror image as a near-duplicate
@@ -108,7 +112,25 @@ public sealed class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
         await Eventually.TrueAsync(async () => await backfill.BackboneAsync(default) is not null, () => "the default model was not activated");
         await backfill.WalkAsync((await backfill.BackboneAsync(default))!, EmbeddingBackfill.AllMissing, ModerationConsole.Audit.Actor.Console, _ => Task.CompletedTask, default);
         await Eventually.TrueAsync(async () => await db.ExecuteScalarAsync<int>(
-                "select count(*) from review_items r join image_embeddings e on e.image_sha256 = r.image_sha256 where r.id = any(@ids)", new { ids }) == ids.Length,
+                "select count(*) from review_items r join image_embeddings e on e.image_sha256 = r.image_sha256 and e.backbone = @Backbone where r.id = any(@ids)",
+                new { ids, Backbone }) == ids.Length,
             () => "not every image was embedded", within: TimeSpan.FromSeconds(60));
     }
+}
+
+/// <summary>
+/// The same with ImageNet's ResNet18 as the backbone, as <c>model install-resnet18</c> (run by <c>./test.sh</c>) puts it
+/// into the repository's models folder: its batch made dynamic, its input prepared as the package prepares it.
+/// </summary>
+public sealed class SimilarItemsOnResNet18Tests(PostgresFixture postgres) : SimilarItemsTests(postgres)
+{
+    private static string Models => Path.Combine(ModerationConsole.Hosting.ConsoleHost.RepositoryRoot()!, "models");
+
+    protected override string[] Settings =>
+    [
+        $"--Scoring:ModelsDirectory={Models}", "--Scoring:NewItemsInterval=00:00:00.5", "--Scoring:ExecutionProvider=cpu",
+        $"--Scoring:Backbone={ModerationConsole.Scoring.Import.ResNet18Backbone.Name}",
+    ];
+
+    protected override string Backbone => $"{ModerationConsole.Scoring.Import.ResNet18Backbone.Name}@{ModerationConsole.Scoring.Import.ResNet18Backbone.Version}";
 }

@@ -5,7 +5,7 @@ using ModerationConsole.Scoring.Manifest;
 namespace ModerationConsole.Cli;
 
 /// <summary>
-/// <c>model install-default</c> and <c>model import-tfjs</c>: put models into the models folder
+/// <c>model install-default</c>, <c>model install-resnet18</c> and <c>model import-tfjs</c>: put models into the models folder
 /// (<c>Scoring:ModelsDirectory</c>), where the console registers them at its next start. Neither needs the database.
 /// </summary>
 public static class ModelCommand
@@ -19,6 +19,13 @@ public static class ModelCommand
             {
                 var folder = ModelsDirectory(arguments);
                 System.Console.WriteLine(await DefaultImageModel.InstallAsync(folder, System.Console.Error, CancellationToken.None));
+                return 0;
+            }
+            case "install-resnet18":
+            {
+                var nupkg = arguments.TakeOption("--from");
+                var folder = ModelsDirectory(arguments);
+                System.Console.WriteLine(await ResNet18Backbone.InstallAsync(folder, nupkg, System.Console.Error, CancellationToken.None));
                 return 0;
             }
             case "import-tfjs":
@@ -41,7 +48,7 @@ public static class ModelCommand
                 return 0;
             }
             default:
-                throw new UsageException("expected 'model install-default' or 'model import-tfjs PATH --name NAME'");
+                throw new UsageException("expected 'model install-default', 'model install-resnet18 [--from NUPKG]' or 'model import-tfjs PATH --name NAME'");
         }
     }
 

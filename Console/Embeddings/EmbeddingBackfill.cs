@@ -18,19 +18,21 @@ public sealed class EmbeddingBackfill(Db db, ClassifierHost host, IOptions<Scori
 {
     public const string AuditAction = "embeddings.stored";
 
-    /// <summary>The image model whose embeddings are stored and learnt from: the active one with an embedding output.</summary>
+    /// <summary>The image model whose embeddings are learnt from and searched: the active version of <c>Scoring:Backbone</c>.</summary>
     public async Task<LoadedClassifier?> BackboneAsync(CancellationToken ct)
     {
-        var source = await db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
-            """
-            select name || '@' || version from classifier_versions
-            where modality = 'image' and manifest -> 'embedding' is not null and active
-            order by created_at desc limit 1
-            """), ct);
+        var source = await db.ReadAsync(c => c.ExecuteScalarAsync<string?>(BackboneSql, new { backbone = options.Value.Backbone }), ct);
         if (source is null) return null;
         var at = source.LastIndexOf('@');
         return await host.GetAsync(source[..at], source[(at + 1)..], ct);
     }
+
+    /// <summary>The <c>name@version</c> of the active version of the backbone named <c>@backbone</c> (null: none is active).</summary>
+    public const string BackboneSql =
+        """
+        select name || '@' || version from classifier_versions
+        where modality = 'image' and manifest -> 'embedding' is not null and active and name = @backbone
+        """;
 
     /// <summary>Embeds the images (by SHA-256) that have bytes and no embedding under this backbone yet; one transaction, audited.</summary>
     public async Task<EmbeddedStep> EmbedAsync(LoadedClassifier backbone, IReadOnlyList<byte[]> images, Actor actor, CancellationToken ct)

@@ -11,11 +11,19 @@ public sealed record StoredEmbedding(byte[] ImageSha256, float[] Vector);
 public static class EmbeddingStore
 {
     /// <summary>Stores each image's vector (already normalised) with its sketch; an image already stored is left as it is.</summary>
-    public static Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string backbone,
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string backbone,
         IReadOnlyList<(byte[] ImageSha256, float[] Vector)> embeddings)
     {
-        if (embeddings.Count == 0) return Task.CompletedTask;
-        return connection.ExecuteAsync(
+        if (embeddings.Count == 0) return;
+        // Items share images: each image's bytes and sketch are worked out once, and not at all when already stored.
+        var distinct = embeddings.DistinctBy(e => Convert.ToHexString(e.ImageSha256)).ToList();
+        var stored = (await connection.QueryAsync<byte[]>(
+                "select image_sha256 from image_embeddings where backbone = @backbone and image_sha256 = any(@shas)",
+                new { backbone, shas = distinct.Select(e => e.ImageSha256).ToArray() }, transaction))
+            .Select(Convert.ToHexString).ToHashSet();
+        var missing = distinct.Where(e => !stored.Contains(Convert.ToHexString(e.ImageSha256))).ToList();
+        if (missing.Count == 0) return;
+        await connection.ExecuteAsync(
             """
             insert into image_embeddings (backbone, image_sha256, embedding, sketch)
             select @backbone, s.sha, s.embedding, s.sketch
@@ -25,9 +33,9 @@ public static class EmbeddingStore
             new
             {
                 backbone,
-                shas = embeddings.Select(e => e.ImageSha256).ToArray(),
-                embeddings = embeddings.Select(e => EmbeddingVector.ToHalfBytes(e.Vector)).ToArray(),
-                sketches = embeddings.Select(e => EmbeddingVector.Sketch(e.Vector)).ToArray(),
+                shas = missing.Select(e => e.ImageSha256).ToArray(),
+                embeddings = missing.Select(e => EmbeddingVector.ToHalfBytes(e.Vector)).ToArray(),
+                sketches = missing.Select(e => EmbeddingVector.Sketch(e.Vector)).ToArray(),
             }, transaction);
     }
 
@@ -42,15 +50,6 @@ public static class EmbeddingStore
             """, new { backbone, ids = itemIds.ToArray() });
         return rows.ToDictionary(r => r.Id, r => EmbeddingVector.FromHalfBytes(r.Embedding));
     }
-
-    /// <summary>The backbones (image models with an embedding output) that have stored vectors, most used first.</summary>
-    public static async Task<string?> LatestBackboneAsync(NpgsqlConnection connection) =>
-        await connection.ExecuteScalarAsync<string?>(
-            """
-            select v.name || '@' || v.version from classifier_versions v
-            where v.modality = 'image' and v.manifest -> 'embedding' is not null
-            order by v.active desc, v.created_at desc limit 1
-            """);
 
     /// <summary>Candidates near <paramref name="sketch"/> by Hamming distance, at most <paramref name="maxDistance"/> bits apart.</summary>
     public static async Task<IReadOnlyList<(byte[] ImageSha256, int Distance, float[] Vector)>> CandidatesAsync(NpgsqlConnection connection,

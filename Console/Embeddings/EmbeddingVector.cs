@@ -14,7 +14,7 @@ public static class EmbeddingVector
     /// <summary>Fixed: every stored sketch was made with these hyperplanes, so the seed may never change.</summary>
     private const int HyperplaneSeed = 0x4d43_4531; // "MCE1"
     private static readonly Lock HyperplanesLock = new();
-    private static readonly Dictionary<int, sbyte[]> HyperplanesByDimensions = [];
+    private static readonly Dictionary<int, float[]> HyperplanesByDimensions = [];
 
     /// <summary>Scales the vector to unit length in place (a zero vector stays zero).</summary>
     public static void Normalize(Span<float> vector)
@@ -56,28 +56,22 @@ public static class EmbeddingVector
     {
         var planes = Hyperplanes(vector.Length);
         var bits = new BitArray(SketchBits);
-        for (var b = 0; b < SketchBits; b++)
-        {
-            var row = planes.AsSpan(b * vector.Length, vector.Length);
-            var dot = 0f;
-            for (var i = 0; i < vector.Length; i++) dot += row[i] * vector[i];
-            bits[b] = dot >= 0;
-        }
+        for (var b = 0; b < SketchBits; b++) bits[b] = TensorPrimitives.Dot(planes.AsSpan(b * vector.Length, vector.Length), vector) >= 0;
         return bits;
     }
 
     /// <summary>The angle's share of π that a sketch distance stands for: 64 of 256 bits is about 45°.</summary>
     public static double AngleOf(int sketchDistance) => Math.PI * sketchDistance / SketchBits;
 
-    private static sbyte[] Hyperplanes(int dimensions)
+    private static float[] Hyperplanes(int dimensions)
     {
         lock (HyperplanesLock)
         {
             if (HyperplanesByDimensions.TryGetValue(dimensions, out var planes)) return planes;
             // A seeded System.Random keeps its legacy algorithm for compatibility: the same seed, the same planes.
             var random = new Random(HyperplaneSeed);
-            planes = new sbyte[SketchBits * dimensions];
-            for (var i = 0; i < planes.Length; i++) planes[i] = random.Next(2) == 0 ? (sbyte)-1 : (sbyte)1;
+            planes = new float[SketchBits * dimensions];
+            for (var i = 0; i < planes.Length; i++) planes[i] = random.Next(2) == 0 ? -1f : 1f;
             HyperplanesByDimensions[dimensions] = planes;
             return planes;
         }

@@ -21,7 +21,7 @@ public sealed record SimilarItemsResult(string Backbone, IReadOnlyList<NearDupli
 /// <see cref="MaxSketchDistance"/>), ranked by the exact cosine of the stored vectors. Items in child-safety cases are
 /// shown to specialists only, as everywhere else.
 /// </summary>
-public sealed class SimilarItems(Db db)
+public sealed class SimilarItems(Db db, Microsoft.Extensions.Options.IOptions<Scoring.ScoringOptions> options)
 {
     /// <summary>About 45° apart: past this, pictures share little more than their colours. The image endpoint serves no further.</summary>
     public const int MaxSketchDistance = 64;
@@ -36,12 +36,11 @@ public sealed class SimilarItems(Db db)
         return await db.ReadAsync(async connection =>
         {
             var anchor = await connection.QuerySingleOrDefaultAsync<(string Backbone, byte[] Sha, byte[] Embedding)?>(
-                """
+                $"""
                 select e.backbone, e.image_sha256, e.embedding from review_items r
-                join image_embeddings e on e.image_sha256 = r.image_sha256
-                join classifier_versions v on v.active and v.modality = 'image' and e.backbone = v.name || '@' || v.version
-                where r.id = @itemId order by v.created_at desc limit 1
-                """, new { itemId });
+                join image_embeddings e on e.image_sha256 = r.image_sha256 and e.backbone = ({EmbeddingBackfill.BackboneSql})
+                where r.id = @itemId
+                """, new { itemId, backbone = options.Value.Backbone });
             if (anchor is not { } a) return null;
             var vector = EmbeddingVector.FromHalfBytes(a.Embedding);
             var candidates = await EmbeddingStore.CandidatesAsync(connection, a.Backbone, EmbeddingVector.Sketch(vector), a.Sha, MaxSketchDistance, Candidates);

@@ -48,18 +48,21 @@ public sealed class NewItemScoring(Db db, BacklogScoring backlog, IOptions<Scori
         try
         {
             var scored = 0;
-            var versions = await connection.QueryAsync<(string Name, string Version)>("select name, version from classifier_versions where active or shadow_since is not null order by name");
-            foreach (var (name, version) in versions)
+            var versions = await connection.QueryAsync<(string Name, string Version, bool BackboneOnly)>(
+                """
+                select name, version, coalesce(jsonb_array_length(manifest -> 'labels'), 0) = 0 from classifier_versions
+                where active or shadow_since is not null order by name
+                """);
+            foreach (var (name, version, backboneOnly) in versions)
             {
                 var source = $"{name}@{version}";
                 var after = walkedUpTo.GetValueOrDefault(source);
                 while (true)
                 {
                     var ids = (await connection.QueryAsync<long>(
-                        """
+                        $"""
                         select r.id from review_items r
-                        where r.status = 'pending' and r.id > @after
-                          and not exists (select 1 from item_scores s where s.item_id = r.id and s.source = @source)
+                        where r.status = 'pending' and r.id > @after and {ScoringService.NotDoneSql(backboneOnly)}
                         order by r.id limit @limit
                         """, new { after, source, limit = options.Value.RescoreChunkSize })).AsList();
                     if (ids.Count == 0) break;

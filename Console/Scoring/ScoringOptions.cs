@@ -35,6 +35,13 @@ public sealed class ScoringOptions
     /// </summary>
     public string DefaultImageModel { get; set; } = Import.DefaultImageModel.Name;
 
+    /// <summary>
+    /// The image model whose embeddings similar items and learned heads use (its active version), registered and
+    /// activated the first time the models folder holds it. The default image model embeds in the same pass as it scores;
+    /// <c>resnet18-imagenet</c> (<c>model install-resnet18</c>) sees small details better at a second model run per image.
+    /// </summary>
+    public string Backbone { get; set; } = Import.DefaultImageModel.Name;
+
     /// <summary>Threads decoding and resizing images while the previous batch is inferred; 0 means one per core.</summary>
     public int DecodeThreads { get; set; }
 

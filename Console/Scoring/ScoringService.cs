@@ -28,8 +28,7 @@ public sealed class ScoringService(Db db, ClassifierHost host, IOptions<ScoringO
             $"""
             select r.id, r.prompt, {(image ? "i.bytes" : "null::bytea")}, r.image_sha256
             from review_items r join images i on i.sha256 = r.image_sha256
-            where r.id = any(@ids) and r.status = 'pending'
-              and not exists (select 1 from item_scores s where s.source = @source and s.item_id = r.id)
+            where r.id = any(@ids) and r.status = 'pending' and {NotDoneSql(manifest.Labels.Count == 0)}
             order by r.id
             """, new { ids = itemIds.ToArray(), source = manifest.Source })).AsList(), ct);
         if (rows.Count == 0) return new ScoredBatch(manifest.Source, 0, itemIds.Count, []);
@@ -78,6 +77,14 @@ public sealed class ScoringService(Db db, ClassifierHost host, IOptions<ScoringO
         }, ct);
         return new ScoredBatch(manifest.Source, scored, itemIds.Count - rows.Count, undecodable);
     }
+
+    /// <summary>
+    /// SQL true for an item <c>r</c> that version <c>@source</c> has still to do: scores to write, or for a backbone only
+    /// (no labels, so no scores) its image's embedding.
+    /// </summary>
+    public static string NotDoneSql(bool backboneOnly) => backboneOnly
+        ? "not exists (select 1 from image_embeddings e where e.backbone = @source and e.image_sha256 = r.image_sha256)"
+        : "not exists (select 1 from item_scores s where s.source = @source and s.item_id = r.id)";
 
     /// <summary>A head scores pending items from their stored embeddings (items its backbone has not embedded yet are skipped).</summary>
     private async Task<ScoredBatch> ScoreWithHeadAsync(LoadedClassifier head, IReadOnlyList<long> itemIds, Actor actor, CancellationToken ct)

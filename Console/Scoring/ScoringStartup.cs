@@ -45,11 +45,12 @@ public sealed class ScoringStartup(ClassifierHost host, ModelFolder folder, Clas
                 if (!await store.RegisterAsync(model.Manifest, await File.ReadAllBytesAsync(model.OnnxPath, ct), storeBytes: false, metrics: null, Actor.Console, null, ct))
                     continue;
                 logger.LogInformation("Registered classifier {Source} from {Path}", model.Manifest.Source, model.ManifestPath);
-                // The default image model scores from its first registration on; an admin may retire it like any other.
-                if (model.Manifest.Name == options.Value.DefaultImageModel)
+                // The default image model and the chosen backbone work from their first registration on; an admin may retire
+                // either like any other version.
+                if (model.Manifest.Name == options.Value.DefaultImageModel || model.Manifest.Name == options.Value.Backbone)
                 {
                     await store.ActivateAsync(model.Manifest.Name, model.Manifest.Version, Actor.Console, ct);
-                    logger.LogInformation("Activated the default image model {Source}", model.Manifest.Source);
+                    logger.LogInformation("Activated {Source}", model.Manifest.Source);
                 }
             }
             catch (InvalidOperationException ex)

@@ -4,7 +4,7 @@ using ModerationConsole.Heads;
 using ModerationConsole.Scoring;
 using ModerationConsole.Scoring.Manifest;
 using ModerationConsole.Scoring.Runtime;
-using Onnx;
+using ModerationConsole.Scoring.Import;
 
 namespace ModerationConsole.Bench;
 
@@ -13,16 +13,13 @@ namespace ModerationConsole.Bench;
 /// Each backbone embeds the <see cref="SymbolTask"/> pictures (N per side, at two symbol sizes); a head is trained on the
 /// older 80% and its ROC AUC measured on the newest 20%, as the console trains them; and its embedding speed is timed.
 /// The default image model's pooled layer is always measured. ImageNet's ResNet18, as the NuGet package
-/// Microsoft.ML.DnnImageFeaturizer.ResNet18 ships it (tools/DnnImageModels/ResNet18Onnx), is measured when given: its
-/// fixed batch of one is made dynamic with OnnxSharp, and its input prepared as the package's ResNetPreprocess.onnx does.
+/// Microsoft.ML.DnnImageFeaturizer.ResNet18 ships it (tools/DnnImageModels/ResNet18Onnx), is measured when given, prepared
+/// as <see cref="ResNet18Backbone"/> installs it.
 /// </summary>
 public sealed class BackbonesBenchmark : IBenchmark
 {
     public string Name => "backbones";
     public string Summary => "held-out ROC AUC of a head on each backbone's embeddings (symbol task, two sizes) and embedding images/s";
-
-    /// <summary>The package's ResNetPreprocess.onnx subtracts these from 0–255 pixel values (measured on constant images).</summary>
-    private static readonly float[] ResNetPixelMeans = [114.4211f, 123.8862f, 125.1021f];
 
     public async Task RunAsync(BenchRun run, CancellationToken ct)
     {
@@ -64,30 +61,12 @@ public sealed class BackbonesBenchmark : IBenchmark
         }
     }
 
-    /// <summary>ResNet18 with a dynamic batch and a manifest: 224×224 stretched, NCHW, the package's pixel means, 512 pooled features.</summary>
+    /// <summary>ResNet18 as <c>model install-resnet18</c> installs it: a dynamic batch, and its manifest pointing at the converted file.</summary>
     private static ClassifierManifest WriteResNet18(string path, string folder)
     {
-        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
-        model.Graph.SetDim(); // the leading dimension of inputs, outputs and reshapes: a symbolic batch
         var onnx = Path.Combine(folder, "resnet18.onnx");
-        File.WriteAllBytes(onnx, Google.Protobuf.MessageExtensions.ToByteArray(model));
-        var manifest = new ClassifierManifest
-        {
-            Name = "resnet18-imagenet",
-            Version = "0.24.0",
-            Modality = "image",
-            File = onnx,
-            Output = "Pooling395_Output_0",
-            Labels = [],
-            Embedding = new EmbeddingOutput("Pooling395_Output_0", 512),
-            Image = new ImageInput
-            {
-                Input = "Input247", Width = 224, Height = 224, Layout = "NCHW", Resize = "stretch", Sampler = "bilinear",
-                Mean = ResNetPixelMeans.Select(m => m / 255f).ToList(), Std = [1 / 255f, 1 / 255f, 1 / 255f],
-            },
-            Description = "ImageNet ResNet18 from Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0: a backbone only (no classes)",
-            License = "MIT",
-        };
+        File.WriteAllBytes(onnx, ResNet18Backbone.WithDynamicBatch(File.ReadAllBytes(path)));
+        var manifest = ResNet18Backbone.Manifest() with { File = onnx };
         File.WriteAllText(Path.Combine(folder, "resnet18.json"), manifest.ToJson());
         return manifest;
     }

@@ -40,13 +40,7 @@ public static class DefaultImageModel
     public static string ManifestPath(string modelsDirectory) => Path.Combine(modelsDirectory, $"{Name}.json");
 
     /// <summary>True when the models folder already holds this version of the model.</summary>
-    public static bool IsInstalled(string modelsDirectory)
-    {
-        var manifest = ManifestPath(modelsDirectory);
-        if (!File.Exists(manifest) || !File.Exists(Path.Combine(modelsDirectory, $"{Name}.onnx"))) return false;
-        try { return ClassifierManifest.Parse(File.ReadAllText(manifest)).Version == ModelVersion; }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException) { return false; }
-    }
+    public static bool IsInstalled(string modelsDirectory) => TfjsImport.IsInstalled(modelsDirectory, Name, ModelVersion);
 
     /// <summary>Fetches the package with <c>npm pack</c>, checks it, converts it; does nothing when already installed.</summary>
     public static async Task<string> InstallAsync(string modelsDirectory, TextWriter log, CancellationToken ct)

@@ -2,7 +2,7 @@ using ModerationConsole.Scoring.Manifest;
 
 namespace ModerationConsole.Scoring.Import;
 
-/// <summary>The manifest of a converted TF.js model, and writing it beside its ONNX graph in the models folder.</summary>
+/// <summary>The manifest of a converted TF.js model, and writing a model beside its manifest in the models folder.</summary>
 public static class TfjsImport
 {
     /// <summary>
@@ -39,6 +39,15 @@ public static class TfjsImport
             License = license,
             Origin = origin,
         };
+    }
+
+    /// <summary>True when the models folder holds NAME.onnx and a NAME.json of this version.</summary>
+    public static bool IsInstalled(string modelsDirectory, string name, string version)
+    {
+        var manifest = Path.Combine(modelsDirectory, $"{name}.json");
+        if (!File.Exists(manifest) || !File.Exists(Path.Combine(modelsDirectory, $"{name}.onnx"))) return false;
+        try { return ClassifierManifest.Parse(File.ReadAllText(manifest)).Version == version; }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException) { return false; }
     }
 
     /// <summary>Writes NAME.onnx and NAME.json, each to a temporary name first, so a console never reads half a file.</summary>
