@@ -16,6 +16,17 @@ public static class TestPictures
         bitmap.Resize(new SKImageInfo((int)(bitmap.Width * factor), (int)(bitmap.Height * factor), SKColorType.Rgba8888, SKAlphaType.Premul),
             new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))!;
 
+    /// <summary>The picture flipped left to right: the same content to an image model, a different picture to PDQ.</summary>
+    public static SKBitmap Mirror(SKBitmap picture)
+    {
+        var mirrored = new SKBitmap(picture.Info);
+        using var canvas = new SKCanvas(mirrored);
+        canvas.Scale(-1, 1, picture.Width / 2f, 0);
+        using var image = SKImage.FromBitmap(picture);
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        return mirrored;
+    }
+
     /// <summary>Cuts <paramref name="fraction"/> of each side away.</summary>
     public static SKBitmap Crop(SKBitmap bitmap, double fraction)
     {

@@ -51,7 +51,7 @@ public class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
 
         // Self-harm outranks what the other pictures may be flagged for: the moderator's next claim is this item.
         var item = await SubmitAsync(original, "a", ("self_harm", 0.5));
-        var mirrored = await SubmitAsync(Mirror(original), "b");
+        var mirrored = await SubmitAsync(TestPictures.Mirror(original), "b");
         var others = new List<long>();
         for (var seed = 50; seed < 56; seed++) others.Add(await SubmitAsync(TestPictures.Draw(seed), $"other-{seed}"));
         await EmbeddedAsync([earlier, item, mirrored, .. others]);
@@ -94,15 +94,6 @@ public class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
         (await producer.SubmitAsync((score is { } s ? new GenerationBuilder().WithScores(s) : GenerationBuilder.Queued())
             .WithUser(user).WithImage(TestPictures.Png(picture)).Build())).ItemId!.Value;
 
-    private static SKBitmap Mirror(SKBitmap picture)
-    {
-        var mirrored = new SKBitmap(picture.Info);
-        using var canvas = new SKCanvas(mirrored);
-        canvas.Scale(-1, 1, picture.Width / 2f, 0);
-        using var image = SKImage.FromBitmap(picture);
-        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
-        return mirrored;
-    }
 
     private async Task EmbeddedAsync(long[] ids)
     {
