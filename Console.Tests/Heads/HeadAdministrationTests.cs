@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.Hosting;
 using ModerationConsole.Accounts;
 using ModerationConsole.Embeddings;
 using ModerationConsole.Heads;
@@ -104,6 +105,18 @@ public sealed class HeadAdministrationTests(PostgresFixture postgres) : IAsyncLi
         Assert.Contains("is active or already in shadow mode", active.Message);
         await using var db = await console.OpenConnectionAsync();
         Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from audit_log where action in ('classifier.shadowed', 'classifier.rolled_back')"));
+    }
+
+    [Fact]
+    public async Task Past_images_are_embedded_by_a_job_started_once_an_hour_whichever_instance_gets_there_first()
+    {
+        var schedule = console.Service<IEnumerable<IHostedService>>().OfType<EmbeddingBackfillSchedule>().Single();
+
+        Assert.True(await schedule.StartIfDueAsync(default));
+        Assert.False(await schedule.StartIfDueAsync(default));
+
+        await using var db = await console.OpenConnectionAsync();
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("select count(*) from jobs where kind = @JobKind", new { EmbeddingBackfillJob.JobKind }));
     }
 
     [Fact]

@@ -104,6 +104,7 @@ public static class ConsoleProcess
             ["Queue__UndoWindow"] = "00:00:00",
             ["Accounts__SecondFactorRequiredFor"] = "",
             ["Retention__Scheduled"] = "false",
+            ["Heads__EmbedPastImages"] = "false",
         };
 
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args, bool redirectInput)

@@ -52,6 +52,8 @@ public sealed class TestConsole : IAsyncDisposable
             "--Accounts:SecondFactorRequiredFor=",
             // The retention purge runs when a test starts it, not at every start.
             "--Retention:Scheduled=false",
+            // Past images are embedded when a test starts the job.
+            "--Heads:EmbedPastImages=false",
             .. settings,
         ]);
         var app = Program.BuildWebApp(builder);

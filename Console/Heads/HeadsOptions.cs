@@ -16,6 +16,14 @@ public sealed class HeadsOptions
 
     public TimeSpan Every { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Embed past images by themselves every <see cref="EmbedPastImagesEvery"/>: items decided before scoring reached them
+    /// (automatic decisions at ingest among them) then also appear among similar items' past decisions.
+    /// </summary>
+    public bool EmbedPastImages { get; set; } = true;
+
+    public TimeSpan EmbedPastImagesEvery { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How long the Classifiers page suggests a head stays in shadow mode before an admin activates it.</summary>
     public TimeSpan SuggestedShadow { get; set; } = TimeSpan.FromDays(7);
 }

@@ -9,7 +9,7 @@ public static class HeadsRegistration
     {
         builder.Services.AddOptions<HeadsOptions>().Bind(builder.Configuration.GetSection(HeadsOptions.Section))
             .Validate(o => o.MinimumPositives >= 10 && o.MinimumNegatives >= 10, "Heads:MinimumPositives and Heads:MinimumNegatives must be at least 10")
-            .Validate(o => o.Every > TimeSpan.Zero, "Heads:Every must be positive")
+            .Validate(o => o.Every > TimeSpan.Zero && o.EmbedPastImagesEvery > TimeSpan.Zero, "Heads:Every and Heads:EmbedPastImagesEvery must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton<EmbeddingBackfill>();
         builder.Services.AddSingleton<EmbeddingBackfillJob>();
@@ -20,6 +20,7 @@ public static class HeadsRegistration
         builder.Services.AddSingleton<Jobs.IJobHandler>(services => services.GetRequiredService<HeadTrainingJob>());
         builder.Services.AddSingleton<ShadowComparison>();
         builder.Services.AddHostedService<HeadTrainingSchedule>();
+        builder.Services.AddHostedService<EmbeddingBackfillSchedule>();
         return builder;
     }
 }
