@@ -6,10 +6,10 @@ using ModerationConsole.Jobs;
 namespace ModerationConsole.Scoring;
 
 /// <summary>
-/// Scores pending items with every active classifier version (and every version in shadow mode) as they arrive, and routes them again on the new scores:
-/// every <see cref="ScoringOptions.NewItemsInterval"/>, each active version scores the pending items that lack its
-/// scores (the whole backlog once after a start, then the items of the last half minute and newer) in steps of
-/// <see cref="ScoringOptions.RescoreChunkSize"/>.
+/// Scores pending items with every active classifier version, and every version in shadow mode, as they arrive, and
+/// routes them again on the new scores: every <see cref="ScoringOptions.NewItemsInterval"/>, each such version scores
+/// the pending items that lack its scores, or for a backbone only its embeddings: the whole backlog once after a start,
+/// then the items of the last half minute and newer, in steps of <see cref="ScoringOptions.RescoreChunkSize"/>.
 /// It runs where GPU work runs (instances whose <c>Jobs:Queues</c> include <c>gpu</c>), one instance at a time (an
 /// advisory lock), and scores nothing twice (<see cref="ScoringService"/> skips items already scored).
 /// </summary>
