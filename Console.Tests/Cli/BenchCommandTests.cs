@@ -17,6 +17,8 @@ public sealed class BenchCommandTests(PostgresFixture postgres)
     [InlineData("memory", "managed heap per circuit", new[] { "--circuits", "3" })]
     // The default image model as ./test.sh installs it into the repository's models/, and nsfwjs from scripts/nsfwjs.
     [InlineData("score", "end-to-end / nsfwjs", new[] { "--items", "100", "--nsfwjs-images", "1", "--Scoring:ModelsDirectory=models" })]
+    [InlineData("heads", "with heads / alone", new[] { "--items", "150", "--batch", "8", "--training-examples", "500", "--Scoring:ModelsDirectory=models" })]
+    [InlineData("backbones", "held-out ROC AUC", new[] { "--pictures", "50", "--Scoring:ModelsDirectory=models" })]
     [InlineData("bank", "multi-index / brute force", new[] { "--hashes", "5000", "--queries", "200" })]
     [InlineData("ladder", "blocking with the ladder / with it switched off", new[] { "--rows", "10000", "--seconds", "3", "--rounds", "1" })]
     [InlineData("checks", "checks/s flat out / the constant endpoint's", new[] { "--seconds", "3", "--rate", "100" })]
