@@ -16,24 +16,13 @@ namespace ModerationConsole.Tests.Scoring;
 [Trait(TestKind.Trait, TestKind.Database)]
 public sealed class DefaultImageModelScoringTests(PostgresFixture postgres) : IAsyncLifetime
 {
-    private readonly DirectoryInfo models = Directory.CreateTempSubdirectory("mc-default-model-");
     private TestConsole console = null!;
-    private static string Source => $"{DefaultImageModel.Name}@{DefaultImageModel.ModelVersion}";
+    private static string Source => DefaultModelFolder.Source;
 
-    public async ValueTask InitializeAsync()
-    {
-        // The package's files as npm ci installed them for the peer tests: the same bytes the tarball holds.
-        var (onnx, manifest) = DefaultImageModel.Convert(TfjsModelFiles.Read(NodePeers.NsfwjsModel("mobilenet_v2")), "test");
-        TfjsImport.Write(models.FullName, DefaultImageModel.Name, onnx, manifest);
-        console = await TestConsole.StartAsync(postgres, $"--Scoring:ModelsDirectory={models.FullName}",
-            "--Scoring:NewItemsInterval=00:00:00.5", "--Scoring:ExecutionProvider=cpu");
-    }
+    // The package's files as npm ci installed them for the peer tests (the same bytes the tarball holds), converted once.
+    public async ValueTask InitializeAsync() => console = await TestConsole.StartAsync(postgres, DefaultModelFolder.ConsoleSettings);
 
-    public async ValueTask DisposeAsync()
-    {
-        await console.DisposeAsync();
-        models.Delete(recursive: true);
-    }
+    public async ValueTask DisposeAsync() => await console.DisposeAsync();
 
     [Fact]
     public async Task Arriving_items_are_scored_by_the_default_model_and_moderators_see_its_scores_beside_the_producers()

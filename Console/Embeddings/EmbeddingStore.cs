@@ -4,9 +4,6 @@ using Npgsql;
 
 namespace ModerationConsole.Embeddings;
 
-/// <summary>One image's stored embedding under a backbone.</summary>
-public sealed record StoredEmbedding(byte[] ImageSha256, float[] Vector);
-
 /// <summary>Reads and writes <c>image_embeddings</c>; writes join the caller's transaction (scores and audit commit with them).</summary>
 public static class EmbeddingStore
 {
@@ -37,18 +34,6 @@ public static class EmbeddingStore
                 embeddings = missing.Select(e => EmbeddingVector.ToHalfBytes(e.Vector)).ToArray(),
                 sketches = missing.Select(e => EmbeddingVector.Sketch(e.Vector)).ToArray(),
             }, transaction);
-    }
-
-    /// <summary>The stored vectors of these items' images under <paramref name="backbone"/>, by item id (items without one are absent).</summary>
-    public static async Task<IReadOnlyDictionary<long, float[]>> ForItemsAsync(NpgsqlConnection connection, string backbone, IReadOnlyCollection<long> itemIds)
-    {
-        var rows = await connection.QueryAsync<(long Id, byte[] Embedding)>(
-            """
-            select r.id, e.embedding from review_items r
-            join image_embeddings e on e.backbone = @backbone and e.image_sha256 = r.image_sha256
-            where r.id = any(@ids)
-            """, new { backbone, ids = itemIds.ToArray() });
-        return rows.ToDictionary(r => r.Id, r => EmbeddingVector.FromHalfBytes(r.Embedding));
     }
 
     /// <summary>Candidates near <paramref name="sketch"/> by Hamming distance, at most <paramref name="maxDistance"/> bits apart.</summary>

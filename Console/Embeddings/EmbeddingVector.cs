@@ -60,9 +60,6 @@ public static class EmbeddingVector
         return bits;
     }
 
-    /// <summary>The angle's share of π that a sketch distance stands for: 64 of 256 bits is about 45°.</summary>
-    public static double AngleOf(int sketchDistance) => Math.PI * sketchDistance / SketchBits;
-
     private static float[] Hyperplanes(int dimensions)
     {
         lock (HyperplanesLock)

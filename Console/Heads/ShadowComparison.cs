@@ -44,5 +44,4 @@ public sealed class ShadowComparison(Db db, PolicyStore policies)
     }
 
     private static string Describe(RouteResult route) => route.Queue is { } queue ? $"{route.Route} ({queue})" : route.Route;
-
 }

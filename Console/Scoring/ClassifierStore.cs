@@ -146,10 +146,9 @@ public sealed class ClassifierStore(Db db)
         var actor = admin.ActorUnder(Policies.Admin);
         return db.InTransactionAsync(async (c, tx) =>
         {
-            await RequireAsync(c, tx, name, version);
-            var row = await c.QuerySingleAsync<(bool Active, DateTimeOffset? ShadowSince, string? Replaced)>(
+            var row = await c.QuerySingleOrDefaultAsync<(bool Active, DateTimeOffset? ShadowSince, string? Replaced)?>(
                 "select active, shadow_since, replaced_version from classifier_versions where name = @name and version = @version for update",
-                new { name, version }, tx);
+                new { name, version }, tx) ?? throw new InvalidOperationException($"no classifier version {name}@{version}");
             if (!row.Active && row.ShadowSince is null) throw new InvalidOperationException($"{name}@{version} is neither active nor in shadow mode");
             await c.ExecuteAsync("update classifier_versions set active = false, shadow_since = null where name = @name and version = @version",
                 new { name, version }, tx);

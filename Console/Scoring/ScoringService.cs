@@ -91,11 +91,10 @@ public sealed class ScoringService(Db db, ClassifierHost host, IOptions<ScoringO
     {
         var manifest = head.Manifest;
         var rows = await db.ReadAsync(async c => (await c.QueryAsync<(long Id, byte[] Embedding)>(
-            """
+            $"""
             select r.id, e.embedding from review_items r
             join image_embeddings e on e.backbone = @backbone and e.image_sha256 = r.image_sha256
-            where r.id = any(@ids) and r.status = 'pending'
-              and not exists (select 1 from item_scores s where s.source = @source and s.item_id = r.id)
+            where r.id = any(@ids) and r.status = 'pending' and {NotDoneSql(backboneOnly: false)}
             order by r.id
             """, new { ids = itemIds.ToArray(), source = manifest.Source, backbone = manifest.Head!.Backbone })).AsList(), ct);
         if (rows.Count == 0) return new ScoredBatch(manifest.Source, 0, itemIds.Count, []);

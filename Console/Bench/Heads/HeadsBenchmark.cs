@@ -16,6 +16,9 @@ namespace ModerationConsole.Bench;
 /// </summary>
 public sealed class HeadsBenchmark : IBenchmark
 {
+    /// <summary>Items per scoring step, as the re-scoring job's default chunk.</summary>
+    private const int Chunk = 256;
+
     public string Name => "heads";
     public string Summary => "image model + a head per category, items/s / image model alone (goal ≥ 0.9); head training time on 100k embeddings";
 
@@ -37,11 +40,11 @@ public sealed class HeadsBenchmark : IBenchmark
             run.Report.Note($"model {manifest.Source}, batch {batch}, {ids.Count:N0} items in three parts: alone, with heads, alone");
 
             await scoring.ScoreBatchAsync(manifest.Name, manifest.Version, thirds[0].Take(batch).ToList(), Actor.Console, ct); // warm-up
-            var before = await ItemsPerSecondAsync(scoring, manifest, thirds[0].Skip(batch).ToList(), ct);
+            var before = await ScoreBenchmark.ScoredPerSecondAsync(scoring, manifest, thirds[0].Skip(batch).ToList(), Chunk, ct);
             var categories = await RegisterShadowHeadsAsync(services, manifest, dimensions, ct);
-            var withHeads = await ItemsPerSecondAsync(scoring, manifest, thirds[1].ToList(), ct);
+            var withHeads = await ScoreBenchmark.ScoredPerSecondAsync(scoring, manifest, thirds[1].ToList(), Chunk, ct);
             await ShadowOffAsync(run, ct);
-            var after = await ItemsPerSecondAsync(scoring, manifest, thirds[2].ToList(), ct);
+            var after = await ScoreBenchmark.ScoredPerSecondAsync(scoring, manifest, thirds[2].ToList(), Chunk, ct);
             var alone = (before + after) / 2;
             run.Report.Figure($"image model alone (scores and embeddings stored), mean of before ({before:0}) and after ({after:0})", alone, "items/s");
             run.Report.Figure($"image model + {categories} heads in the same step", withHeads, "items/s");
@@ -53,15 +56,6 @@ public sealed class HeadsBenchmark : IBenchmark
         {
             folder.Delete(recursive: true);
         }
-    }
-
-    private static async Task<double> ItemsPerSecondAsync(ScoringService scoring, ClassifierManifest manifest, List<long> ids, CancellationToken ct)
-    {
-        var watch = Stopwatch.StartNew();
-        var scored = 0;
-        foreach (var part in ids.Chunk(256)) scored += (await scoring.ScoreBatchAsync(manifest.Name, manifest.Version, part, Actor.Console, ct)).Scored;
-        if (scored != ids.Count) throw new InvalidOperationException($"scored {scored} of {ids.Count} items");
-        return scored / watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>One head version with a random linear head per policy category, in shadow mode: it scores every item, routes none.</summary>

@@ -92,16 +92,21 @@ public sealed class ScoreBenchmark : IBenchmark
         run.Report.Figure("raw ONNX Runtime, ready tensors", raw, "items/s");
 
         await scoring.ScoreBatchAsync(manifest.Name, manifest.Version, ids.Take(batch).ToList(), Actor.Console, ct); // warm-up: JIT, pools
-        var timed = ids.Skip(batch).ToList();
-        var watch = Stopwatch.StartNew();
-        var scored = 0;
-        foreach (var part in timed.Chunk(chunk))
-            scored += (await scoring.ScoreBatchAsync(manifest.Name, manifest.Version, part, Actor.Console, ct)).Scored;
-        var endToEnd = scored / watch.Elapsed.TotalSeconds;
-        if (scored != timed.Count) throw new InvalidOperationException($"scored {scored} of {timed.Count} items");
+        var endToEnd = await ScoredPerSecondAsync(scoring, manifest, ids.Skip(batch).ToList(), chunk, ct);
         run.Report.Figure("end-to-end, PostgreSQL → scores", endToEnd, "items/s");
         run.Report.Ratio("end-to-end / raw", endToEnd, raw, goal: 0.9);
         return endToEnd;
+    }
+
+    /// <summary>Items scored per second through <see cref="ScoringService"/>, in chunks as a job scores them; every item must be scored.</summary>
+    internal static async Task<double> ScoredPerSecondAsync(ScoringService scoring, ClassifierManifest manifest, List<long> ids, int chunk, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var scored = 0;
+        foreach (var part in ids.Chunk(chunk))
+            scored += (await scoring.ScoreBatchAsync(manifest.Name, manifest.Version, part, Actor.Console, ct)).Scored;
+        if (scored != ids.Count) throw new InvalidOperationException($"scored {scored} of {ids.Count} items");
+        return scored / watch.Elapsed.TotalSeconds;
     }
 
     internal static async Task<ClassifierManifest> CopyManifestAsync(string manifestPath, string folder)

@@ -49,7 +49,6 @@ public static class ResNet18Backbone
         return $"Installed {Name}@{Version} into {modelsDirectory}; set Scoring:Backbone={Name} to embed with it";
     }
 
-
     /// <summary>The leading dimension of the inputs, outputs and reshapes becomes a symbolic batch.</summary>
     public static byte[] WithDynamicBatch(byte[] onnx)
     {
