@@ -23,8 +23,11 @@ public class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
     private TestConsole console = null!;
     private ProducerClient producer = null!;
 
-    /// <summary>The console's settings: the default model, whose embeddings are searched.</summary>
-    protected virtual string[] Settings => DefaultModelFolder.ConsoleSettings;
+    /// <summary>
+    /// The console's settings: the default model, whose embeddings are searched. Arriving items are not scored in the
+    /// background (the backfill embeds them), so no re-route holds an item's row while the moderator decides the cluster.
+    /// </summary>
+    protected virtual string[] Settings => [$"--Scoring:ModelsDirectory={DefaultModelFolder.Path}", "--Scoring:ExecutionProvider=cpu"];
     protected virtual string Backbone => DefaultModelFolder.Source;
 
     public async ValueTask InitializeAsync()
@@ -94,11 +97,9 @@ public class SimilarItemsTests(PostgresFixture postgres) : IAsyncLifetime
         (await producer.SubmitAsync((score is { } s ? new GenerationBuilder().WithScores(s) : GenerationBuilder.Queued())
             .WithUser(user).WithImage(TestPictures.Png(picture)).Build())).ItemId!.Value;
 
-
     private async Task EmbeddedAsync(long[] ids)
     {
         await using var db = await console.OpenConnectionAsync();
-        // The first item may have been decided before scoring reached it: then the backfill embeds its image.
         var backfill = console.Service<EmbeddingBackfill>();
         await Eventually.TrueAsync(async () => await backfill.BackboneAsync(default) is not null, () => "the default model was not activated");
         await backfill.WalkAsync((await backfill.BackboneAsync(default))!, EmbeddingBackfill.AllMissing, ModerationConsole.Audit.Actor.Console, _ => Task.CompletedTask, default);
@@ -119,7 +120,7 @@ public sealed class SimilarItemsOnResNet18Tests(PostgresFixture postgres) : Simi
 
     protected override string[] Settings =>
     [
-        $"--Scoring:ModelsDirectory={Models}", "--Scoring:NewItemsInterval=00:00:00.5", "--Scoring:ExecutionProvider=cpu",
+        $"--Scoring:ModelsDirectory={Models}", "--Scoring:ExecutionProvider=cpu",
         $"--Scoring:Backbone={ModerationConsole.Scoring.Import.ResNet18Backbone.Name}",
     ];
 
